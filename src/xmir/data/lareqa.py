@@ -1,0 +1,239 @@
+"""XQuAD-R and MLQA-R (LAReQA format) -> a :class:`RetrievalSet` of queries, candidates, qrels.
+
+Every question (in every language) is a query; the candidate pool is every sentence of every
+paragraph of every language; the relevant candidates of question id ``q`` are the
+answer-bearing sentences of ``q`` in each language where ``q`` exists (LAReQA, Roy et al. 2020).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xmir.data.sources import LAREQA_SOURCES, LareqaSource, resolve_lareqa_dir
+from xmir.errors import XmirError
+
+
+@dataclass(frozen=True)
+class RetrievalSet:
+    """A pooled multilingual retrieval set; list positions are the query / candidate indices."""
+
+    name: str
+    languages: tuple[str, ...]
+    query_ids: list[str]
+    query_langs: list[str]
+    query_texts: list[str]
+    candidate_texts: list[str]
+    candidate_langs: list[str]
+    candidate_contexts: list[str]
+    relevant: list[list[int]]
+    gold_own_language: list[int]
+    file_sha256: dict[str, str] = field(default_factory=dict)
+    subset: str | None = None
+
+    @property
+    def num_queries(self) -> int:
+        return len(self.query_texts)
+
+    @property
+    def num_candidates(self) -> int:
+        return len(self.candidate_texts)
+
+
+def load_lareqa(
+    name: str,
+    data_dir: Path | None = None,
+    languages: list[str] | None = None,
+    *,
+    max_questions: int | None = None,
+) -> RetrievalSet:
+    """Read XQuAD-R or MLQA-R from ``data_dir`` (or ``$XMIR_DATA_DIR`` or the download cache).
+
+    ``max_questions`` keeps the first N question ids (sorted) and only the paragraphs that
+    hold them: a faithful small subset for quick runs and tests.
+    """
+    source = _source(name)
+    chosen = _check_languages(source, languages)
+    folder = resolve_lareqa_dir(source, data_dir, chosen)
+    parsed = {lang: _read_language(folder, lang) for lang in chosen}
+    keep_ids = _question_subset(parsed, max_questions)
+    built = _build(source.name, chosen, parsed, keep_ids)
+    if keep_ids is None and tuple(chosen) == source.languages:
+        _check_known_counts(source, built)
+    return built
+
+
+def _source(name: str) -> LareqaSource:
+    if name not in LAREQA_SOURCES:
+        known = ", ".join(sorted(LAREQA_SOURCES))
+        raise XmirError(f"unknown LAReQA dataset {name!r}; choose one of: {known}")
+    return LAREQA_SOURCES[name]
+
+
+def _check_languages(source: LareqaSource, languages: list[str] | None) -> list[str]:
+    if not languages:
+        return list(source.languages)
+    unknown = [lang for lang in languages if lang not in source.languages]
+    if unknown:
+        raise XmirError(
+            f"unknown language code(s) {', '.join(unknown)} for {source.name}; "
+            f"available: {', '.join(source.languages)}"
+        )
+    if len(set(languages)) != len(languages):
+        raise XmirError(f"duplicate language codes in {','.join(languages)}")
+    return [lang for lang in source.languages if lang in languages]
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    context: str
+    sentences: list[str]
+    questions: list[tuple[str, str, int]]  # (question id, question text, gold sentence index)
+
+
+@dataclass(frozen=True)
+class _LanguageFile:
+    path: Path
+    sha256: str
+    paragraphs: list[_Paragraph]
+
+
+def _read_language(folder: Path, lang: str) -> _LanguageFile:
+    path = _language_file(folder, lang)
+    raw = path.read_bytes()
+    try:
+        text = gzip.decompress(raw) if path.suffix == ".gz" else raw
+        payload = json.loads(text.decode("utf-8"))
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise XmirError(
+            f"{path}: not valid (gzipped) JSON ({error}); re-download the file"
+        ) from None
+    paragraphs = _parse_squad(payload, path)
+    return _LanguageFile(path, hashlib.sha256(raw).hexdigest(), paragraphs)
+
+
+def _language_file(folder: Path, lang: str) -> Path:
+    for candidate in (folder / f"{lang}.json.gz", folder / f"{lang}.json"):
+        if candidate.is_file():
+            return candidate
+    raise XmirError(f"missing language file {folder / (lang + '.json[.gz]')}; check --data-dir")
+
+
+def _parse_squad(payload: Any, path: Path) -> list[_Paragraph]:
+    try:
+        articles = payload["data"]
+        paragraphs = [p for article in articles for p in article["paragraphs"]]
+    except (KeyError, TypeError):
+        raise XmirError(f"{path}: not LAReQA/SQuAD json (expected data[].paragraphs[])") from None
+    return [_parse_paragraph(p, path) for p in paragraphs]
+
+
+def _parse_paragraph(paragraph: dict[str, Any], path: Path) -> _Paragraph:
+    try:
+        sentences = list(paragraph["sentences"])
+        breaks = [tuple(b) for b in paragraph["sentence_breaks"]]
+        qas = paragraph["qas"]
+        context = paragraph["context"]
+    except (KeyError, TypeError):
+        raise XmirError(
+            f"{path}: paragraph without sentences/sentence_breaks/qas; this is plain SQuAD, "
+            "not LAReQA (XQuAD-R/MLQA-R) json"
+        ) from None
+    if len(sentences) != len(breaks):
+        raise XmirError(
+            f"{path}: a paragraph has {len(sentences)} sentences but {len(breaks)} breaks"
+        )
+    questions = []
+    for qa in qas:
+        start = int(qa["answers"][0]["answer_start"])
+        hits = [i for i, (lo, hi) in enumerate(breaks) if lo <= start < hi]
+        if len(hits) != 1:
+            raise XmirError(
+                f"{path}: the answer of question {qa['id']} (offset {start}) lies in "
+                f"{len(hits)} sentences, expected exactly one; the file is not valid LAReQA"
+            )
+        questions.append((str(qa["id"]), str(qa["question"]), hits[0]))
+    return _Paragraph(context, sentences, questions)
+
+
+def _question_subset(
+    parsed: dict[str, _LanguageFile], max_questions: int | None
+) -> set[str] | None:
+    if max_questions is None:
+        return None
+    if max_questions < 1:
+        raise XmirError(f"max_questions must be >= 1, got {max_questions}")
+    ids = sorted({q[0] for f in parsed.values() for p in f.paragraphs for q in p.questions})
+    return set(ids[:max_questions])
+
+
+def _build(
+    name: str,
+    languages: list[str],
+    parsed: dict[str, _LanguageFile],
+    keep_ids: set[str] | None,
+) -> RetrievalSet:
+    cand_texts: list[str] = []
+    cand_langs: list[str] = []
+    cand_contexts: list[str] = []
+    gold: dict[tuple[str, str], int] = {}
+    queries: list[tuple[str, str, str]] = []  # (question id, language, text)
+    for lang in languages:
+        for paragraph in parsed[lang].paragraphs:
+            kept = [q for q in paragraph.questions if keep_ids is None or q[0] in keep_ids]
+            if keep_ids is not None and not kept:
+                continue
+            offset = len(cand_texts)
+            cand_texts.extend(paragraph.sentences)
+            cand_langs.extend([lang] * len(paragraph.sentences))
+            cand_contexts.extend([paragraph.context] * len(paragraph.sentences))
+            for qid, text, sentence in kept:
+                if (qid, lang) in gold:
+                    raise XmirError(f"{parsed[lang].path}: question id {qid} appears twice")
+                gold[(qid, lang)] = offset + sentence
+                queries.append((qid, lang, text))
+    if not queries or not cand_texts:
+        raise XmirError(f"{name}: empty pool (no questions or candidates were read)")
+    by_id: dict[str, list[int]] = defaultdict(list)
+    for (qid, _lang), index in gold.items():
+        by_id[qid].append(index)
+    return RetrievalSet(
+        name=name,
+        languages=tuple(languages),
+        query_ids=[q[0] for q in queries],
+        query_langs=[q[1] for q in queries],
+        query_texts=[q[2] for q in queries],
+        candidate_texts=cand_texts,
+        candidate_langs=cand_langs,
+        candidate_contexts=cand_contexts,
+        relevant=[sorted(by_id[q[0]]) for q in queries],
+        gold_own_language=[gold[(q[0], q[1])] for q in queries],
+        file_sha256={parsed[lang].path.name: parsed[lang].sha256 for lang in languages},
+        subset=None if keep_ids is None else f"first {len(keep_ids)} question ids",
+    )
+
+
+def _check_known_counts(source: LareqaSource, built: RetrievalSet) -> None:
+    problems = []
+    if built.num_candidates != source.expected_candidates:
+        problems.append(
+            f"{built.num_candidates} candidates (expected {source.expected_candidates})"
+        )
+    if built.num_queries != source.expected_queries:
+        problems.append(f"{built.num_queries} queries (expected {source.expected_queries})")
+    if source.relevant_per_query is not None:
+        odd = sum(len(r) != source.relevant_per_query for r in built.relevant)
+        if odd:
+            problems.append(
+                f"{odd} queries without {source.relevant_per_query} relevant candidates"
+            )
+    if problems:
+        raise XmirError(
+            f"{source.name} does not match the published counts: {'; '.join(problems)}; "
+            "the files are incomplete or a different version"
+        )
