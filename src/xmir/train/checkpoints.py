@@ -1,0 +1,125 @@
+"""Atomic, verifiable training checkpoints.
+
+A checkpoint is written into a staging folder, described by a manifest (sha256 of every file,
+written last), then renamed into place: ``checkpoints/checkpoint-<step>`` either exists
+complete or not at all. ``--resume`` verifies the manifest before loading, so a damaged
+checkpoint stops the run with a clear message instead of training from garbage; nothing is
+ever deleted on that path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from xmir.errors import XmirError
+from xmir.io import atomic_write_json
+
+MANIFEST_NAME = "xmir-checkpoint.json"
+CHECKPOINT_PREFIX = "checkpoint-"
+STAGING_NAME = ".staging"
+_CHECKPOINT_NAME = re.compile(rf"^{CHECKPOINT_PREFIX}(\d+)$")
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path, step: int, extra: dict[str, Any] | None = None) -> None:
+    """Hash every file under ``folder`` into its manifest (the last file written)."""
+    files = {
+        str(path.relative_to(folder)): file_sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != MANIFEST_NAME
+    }
+    atomic_write_json(folder / MANIFEST_NAME, {"step": step, "files": files, **(extra or {})})
+
+
+def verify_checkpoint(folder: Path) -> dict[str, Any]:
+    """Check every file of a checkpoint against its manifest; return the manifest."""
+    manifest_path = folder / MANIFEST_NAME
+    advice = (
+        f"move {folder} aside to resume from an earlier checkpoint, or start again "
+        "without --resume in a new --out folder"
+    )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = dict(manifest["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise XmirError(f"checkpoint {folder} has no readable {MANIFEST_NAME}; {advice}") from None
+    for name, expected in files.items():
+        path = folder / name
+        if not path.is_file():
+            raise XmirError(f"checkpoint {folder} is incomplete: {name} is missing; {advice}")
+        if file_sha256(path) != expected:
+            raise XmirError(
+                f"checkpoint {folder} is corrupted: {name} does not match its manifest; {advice}"
+            )
+    return manifest
+
+
+def list_checkpoints(root: Path) -> list[tuple[int, Path]]:
+    """``(step, folder)`` of every published checkpoint under ``root``, oldest first."""
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.iterdir():
+        match = _CHECKPOINT_NAME.match(path.name)
+        if match and path.is_dir():
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def latest_checkpoint(root: Path) -> Path | None:
+    found = list_checkpoints(root)
+    return found[-1][1] if found else None
+
+
+def staging_root(root: Path) -> Path:
+    """An empty staging folder under ``root`` (left-overs of a crashed save are removed)."""
+    staging = root / STAGING_NAME
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def publish(staged: Path, root: Path) -> Path:
+    """Rename a complete staged checkpoint into ``root`` (atomic on one filesystem)."""
+    target = root / staged.name
+    if target.exists():
+        raise XmirError(f"{target} already exists; refusing to overwrite a checkpoint")
+    os.replace(staged, target)
+    _fsync_dir(root)
+    return target
+
+
+def rotate(root: Path, keep: int) -> None:
+    """Delete the oldest published checkpoints beyond the newest ``keep``."""
+    if keep < 1:
+        return
+    for _step, path in list_checkpoints(root)[:-keep]:
+        shutil.rmtree(path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,142 @@
+"""Every setting of a training run, checked once, recorded in the run metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from xmir.errors import XmirError
+from xmir.train.samplers import STRATEGIES
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# Settings that do not change the trained weights: a resumed run may differ in these.
+_NOT_FINGERPRINTED = frozenset({"out", "data_dir", "eval_data", "eval_every", "eval_max_questions"})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A fine-tuning run (see ``xmir train --help`` for each option)."""
+
+    model: str
+    train_data: str
+    out: Path
+    strategy: str = "hybrid"
+    alpha: float = 0.5
+    batch_size: int = 32
+    steps: int | None = None
+    epochs: int | None = None
+    lr: float = 3e-5
+    temperature: float = 0.05
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    seed: int = 0
+    train_format: str | None = None
+    data_dir: Path | None = None
+    languages: tuple[str, ...] | None = None
+    with_context: bool = False
+    positive_unit: str | None = None
+    max_questions: int | None = None
+    hard_negatives: bool = True
+    eval_data: str | None = None
+    eval_every: int | None = None
+    eval_max_questions: int | None = None
+    allow_overlap: bool = False
+    freeze_embeddings: bool = False
+    mini_batch_size: int | None = None
+    precision: str = "auto"
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    beta2_reference_batch: int | None = None
+    max_seq_length: int | None = None
+    save_every: int = 100
+    keep_checkpoints: int = 2
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`XmirError` on the first impossible setting."""
+        if self.strategy not in STRATEGIES:
+            raise XmirError(
+                f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}"
+            )
+        if not 0.0 <= self.alpha <= 1.0:
+            raise XmirError(f"--alpha must lie in [0, 1], got {self.alpha}")
+        if (self.steps is None) == (self.epochs is None):
+            raise XmirError("give exactly one of --steps and --epochs")
+        _positive("--steps", self.steps)
+        _positive("--epochs", self.epochs)
+        _positive("--batch-size", self.batch_size)
+        _positive("--mini-batch-size", self.mini_batch_size)
+        _positive("--save-every", self.save_every)
+        _positive("--keep-checkpoints", self.keep_checkpoints)
+        _positive("--eval-every", self.eval_every)
+        _positive("--beta2-reference-batch", self.beta2_reference_batch)
+        _positive("--max-seq-length", self.max_seq_length)
+        if not self.lr > 0:
+            raise XmirError(f"--lr must be > 0, got {self.lr}")
+        if not self.temperature > 0:
+            raise XmirError(f"--temperature must be > 0, got {self.temperature}")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise XmirError(f"--warmup-ratio must lie in [0, 1), got {self.warmup_ratio}")
+        if self.weight_decay < 0:
+            raise XmirError(f"--weight-decay must be >= 0, got {self.weight_decay}")
+        if not (0.0 < self.adam_beta1 < 1.0 and 0.0 < self.adam_beta2 < 1.0):
+            raise XmirError("Adam betas must lie in (0, 1)")
+        if self.precision not in PRECISIONS:
+            raise XmirError(f"--precision must be one of {', '.join(PRECISIONS)}")
+        if self.eval_every is not None and self.eval_data is None:
+            raise XmirError("--eval-every needs --eval-data")
+
+    @property
+    def scale(self) -> float:
+        """The loss scale: 1 / temperature."""
+        return 1.0 / self.temperature
+
+    def adam_beta2_for(self, global_batch: int) -> float:
+        """beta2, rescaled to keep its half-life in samples fixed when a reference batch size
+        is given: beta2 ** (B / B_ref) (Marek et al. 2025)."""
+        if self.beta2_reference_batch is None:
+            return self.adam_beta2
+        return self.adam_beta2 ** (global_batch / self.beta2_reference_batch)
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        if self.steps is not None:
+            return self.steps
+        assert self.epochs is not None
+        return self.epochs * steps_per_epoch
+
+    def warmup_steps(self, total_steps: int) -> int:
+        return math.ceil(self.warmup_ratio * total_steps)
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        for key, value in record.items():
+            if isinstance(value, Path):
+                record[key] = str(value)
+            elif isinstance(value, tuple):
+                record[key] = list(value)
+        return record
+
+    def fingerprint(self) -> str:
+        """A hash of the settings that shape the trained weights (checked on --resume)."""
+        shaping = {k: v for k, v in self.to_record().items() if k not in _NOT_FINGERPRINTED}
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+
+    def differences(self, recorded: dict[str, Any]) -> list[str]:
+        """Names of weight-shaping settings that differ from a recorded configuration."""
+        current = self.to_record()
+        return sorted(
+            key
+            for key in current
+            if key not in _NOT_FINGERPRINTED and recorded.get(key) != current[key]
+        )
+
+
+def _positive(option: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise XmirError(f"{option} must be >= 1, got {value}")
