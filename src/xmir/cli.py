@@ -13,3 +13,15 @@ app = typer.Typer(
 )
 
 # Command registrations: one line per command module.
+from xmir.commands.eval import eval_command  # noqa: E402
+
+app.command("eval")(eval_command)
+from xmir.commands.train import train_command  # noqa: E402
+
+app.command("train")(train_command)
+from xmir.commands.sweep import sweep_command  # noqa: E402
+
+app.command("sweep")(sweep_command)
+from xmir.commands.report import report_command  # noqa: E402
+
+app.command("report")(report_command)

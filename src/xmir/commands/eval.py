@@ -1,0 +1,164 @@
+"""``xmir eval``: zero-shot evaluation of one encoder on one dataset, one result JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from xmir.commands.common import console, user_errors
+from xmir.errors import XmirError
+from xmir.io import atomic_write_json
+
+LAREQA_DATASETS = ("xquad-r", "mlqa-r")
+
+
+def parse_languages(value: str | None) -> list[str] | None:
+    """``"ar,de"`` -> ``["ar", "de"]``; empty entries are an error."""
+    if value is None:
+        return None
+    languages = [part.strip() for part in value.split(",")]
+    if not all(languages):
+        raise XmirError(f"--languages {value!r} has an empty entry; use e.g. ar,de,en")
+    return languages
+
+
+def check_output_path(out: Path | None) -> None:
+    """Fail before any work when the result file could not be written."""
+    if out is None:
+        return
+    if out.is_dir():
+        raise XmirError(f"--out {out} is a directory; give a file name such as result.json")
+    parent = out.parent if str(out.parent) else Path(".")
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
+    if not existing.is_dir() or not _writable(existing):
+        raise XmirError(f"--out {out}: cannot write into {existing}")
+
+
+def _writable(folder: Path) -> bool:
+    import os
+
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+@user_errors
+def eval_command(
+    model: Annotated[
+        str, typer.Option(help="Model spec: e5-small-q4[:layers=K], a local folder or a hub id.")
+    ],
+    dataset: Annotated[str, typer.Option(help="xquad-r or mlqa-r.")],
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with the dataset files (default: $XMIR_DATA_DIR, else download)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the result JSON here (atomically).")
+    ] = None,
+    languages: Annotated[
+        str | None, typer.Option(help="Comma-separated subset of languages.")
+    ] = None,
+    max_questions: Annotated[
+        int | None, typer.Option(min=1, help="Keep only the first N question ids (a quick subset).")
+    ] = None,
+    query_prefix: Annotated[
+        str | None, typer.Option(help="Override the model's query prompt.")
+    ] = None,
+    passage_prefix: Annotated[
+        str | None, typer.Option(help="Override the model's passage prompt.")
+    ] = None,
+    with_context: Annotated[
+        bool, typer.Option(help="Append the paragraph to each candidate sentence.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Encoding batch size.")] = 64,
+    max_seq_length: Annotated[
+        int | None, typer.Option(min=8, help="Truncate inputs to N tokens.")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="torch device, e.g. cpu or cuda:0.")] = None,
+    cache: Annotated[
+        bool, typer.Option(help="Reuse embeddings cached for these exact weights.")
+    ] = True,
+    seed: Annotated[
+        int, typer.Option(help="Recorded with the result (evaluation is deterministic).")
+    ] = 0,
+) -> None:
+    """Evaluate an encoder zero-shot (LAReQA: mono, cross, multi mAP, R@1, R@10, bias)."""
+    from xmir.data.lareqa import load_lareqa
+    from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
+    from xmir.models.registry import load_model
+
+    if dataset not in LAREQA_DATASETS:
+        raise XmirError(f"unknown dataset {dataset!r}; choose one of: {', '.join(LAREQA_DATASETS)}")
+    check_output_path(out)
+    rset = load_lareqa(dataset, data_dir, parse_languages(languages), max_questions=max_questions)
+    console.print(
+        f"[bold]{dataset}[/]: {rset.num_queries:,} queries, {rset.num_candidates:,} candidates, "
+        f"{len(rset.languages)} languages" + (f" ({rset.subset})" if rset.subset else "")
+    )
+    loaded = load_model(model, device=device)
+    if max_seq_length is not None:
+        loaded.model.max_seq_length = max_seq_length
+        loaded.max_seq_length = max_seq_length
+    console.print(
+        f"[bold]{loaded.spec}[/]: {loaded.description} "
+        f"({loaded.total_params / 1e6:.1f}M params, {loaded.non_embedding_params / 1e6:.1f}M non-embedding)"
+    )
+    options = EvalOptions(
+        query_prefix=query_prefix,
+        passage_prefix=passage_prefix,
+        with_context=with_context,
+        batch_size=batch_size,
+        use_cache=cache,
+        seed=seed,
+    )
+    result = evaluate_lareqa(loaded, rset, options)
+    if out is not None:
+        atomic_write_json(out, result)
+    print_lareqa_result(result)
+    if out is not None:
+        console.print(f"result written to {out}")
+
+
+def print_lareqa_result(result: dict[str, Any]) -> None:
+    """Rich tables: the three settings with bias, then one row per language."""
+    settings, bias = result["settings"], result["bias"]
+    summary = Table(title=f"{result['dataset']['name']} — {result['model']['spec']}")
+    for column in ("setting", "mAP", "R@1", "R@10", "queries"):
+        summary.add_column(column, justify="right" if column != "setting" else "left")
+    for name in ("mono", "cross", "multi"):
+        s = settings[name]
+        count = s.get("queries", s.get("pairs"))
+        label = f"{count} pairs" if name == "cross" else f"{count:,}"
+        summary.add_row(
+            name, f"{s['map']:.3f}", f"{s['recall@1']:.3f}", f"{s['recall@10']:.3f}", label
+        )
+    console.print(summary)
+    share = bias["own_language_share@10"]
+    console.print(
+        f"rank distance (multi, lower is better): [bold]{bias['rank_distance']:.1f}[/]   "
+        f"own-language share@{share['k']}: [bold]{share['value']:.3f}[/] "
+        f"(pool share {share['expected_from_pool']:.3f}, relevant share {share['expected_from_relevant']:.3f})"
+    )
+    per_language = Table(title="per query language")
+    for column in ("lang", "mono mAP", "cross mAP (as query)", "multi mAP", "rank distance"):
+        per_language.add_column(column, justify="right" if column != "lang" else "left")
+    for lang in result["dataset"]["languages"]:
+        mono = settings["mono"]["per_language"].get(lang, {}).get("map")
+        row = settings["cross"]["matrix"].get(lang, {})
+        multi = settings["multi"]["per_language"].get(lang, {}).get("map")
+        distance = bias["rank_distance_per_language"].get(lang)
+        per_language.add_row(
+            lang,
+            _fmt(mono),
+            _fmt(sum(row.values()) / len(row) if row else None),
+            _fmt(multi),
+            "-" if distance is None else f"{distance:.1f}",
+        )
+    console.print(per_language)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -1,0 +1,135 @@
+"""``xmir eval`` end to end with a tiny encoder, and its one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xmir.cli import app
+
+runner = CliRunner()
+
+
+def _eval(*args: str):
+    return runner.invoke(app, ["eval", *args])
+
+
+def test_writes_the_result_contract(tiny_model_dir: Path, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "res" / "xquad.json"
+    result = _eval(
+        "--model",
+        str(tiny_model_dir),
+        "--dataset",
+        "xquad-r",
+        "--data-dir",
+        str(data_dir),
+        "--max-questions",
+        "8",
+        "--languages",
+        "en,de,th",
+        "--out",
+        str(out),
+        "--no-cache",
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    settings = doc["settings"]
+    assert set(settings["mono"]["per_language"]) == {"en", "de", "th"}
+    assert set(settings["cross"]["matrix"]["en"]) == {"de", "th"}
+    assert settings["cross"]["pairs"] == 6
+    assert all(0 < settings[name]["map"] <= 1 for name in ("mono", "cross", "multi"))
+    for name in ("mono", "cross", "multi"):
+        assert {"map", "recall@1", "recall@10"} <= set(settings[name])
+    assert settings["multi"]["per_language"]["th"]["queries"] == 8
+    assert isinstance(doc["bias"]["rank_distance"], float)
+    assert doc["bias"]["own_language_share@10"]["expected_from_pool"] > 0
+    assert doc["prefixes"] == {"query": "query: ", "passage": "passage: "}
+    assert doc["model"]["total_params"] > 0 and doc["model"]["weights_sha256"]
+    assert doc["dataset"]["revision"].startswith("9bc8c7fb")
+    assert len(doc["dataset"]["files_sha256"]) == 3
+    assert {"xmir", "torch", "sentence-transformers"} <= set(doc["versions"])
+    assert "mono" in result.output and "rank distance" in result.output
+
+
+def test_prefix_override_is_recorded(tiny_model_dir: Path, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = _eval(
+        "--model",
+        str(tiny_model_dir),
+        "--dataset",
+        "mlqa-r",
+        "--data-dir",
+        str(data_dir),
+        "--max-questions",
+        "5",
+        "--query-prefix",
+        "",
+        "--passage-prefix",
+        "doc: ",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["prefixes"] == {"query": "", "passage": "doc: "}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset", "squad"], "unknown dataset 'squad'"),
+        (["--dataset", "xquad-r", "--languages", "en,xx"], "unknown language code(s) xx"),
+        (["--dataset", "xquad-r", "--data-dir", "/nonexistent/dir"], "does not exist"),
+    ],
+)
+def test_bad_options_fail_with_one_line(
+    tiny_model_dir: Path, args: list[str], message: str
+) -> None:
+    result = _eval("--model", str(tiny_model_dir), *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_model_and_intact_previous_result(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    out.write_text('{"previous": true}')
+    result = _eval(
+        "--model",
+        "no-such-model",
+        "--dataset",
+        "xquad-r",
+        "--data-dir",
+        str(data_dir),
+        "--max-questions",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 2
+    assert "no-such-model" in result.output and "Traceback" not in result.output
+    assert json.loads(out.read_text()) == {"previous": True}
+
+
+def test_output_that_is_a_directory_fails_before_work(tiny_model_dir: Path, tmp_path: Path) -> None:
+    result = _eval("--model", str(tiny_model_dir), "--dataset", "xquad-r", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "is a directory" in result.output
+
+
+def test_malformed_language_file(tiny_model_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "en.json").write_text("{broken")
+    result = _eval(
+        "--model",
+        str(tiny_model_dir),
+        "--dataset",
+        "xquad-r",
+        "--data-dir",
+        str(tmp_path),
+        "--languages",
+        "en",
+    )
+    assert result.exit_code == 2
+    assert "en.json" in result.output and "not valid" in result.output
