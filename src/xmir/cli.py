@@ -25,3 +25,6 @@ app.command("sweep")(sweep_command)
 from xmir.commands.report import report_command  # noqa: E402
 
 app.command("report")(report_command)
+from xmir.commands.models import models_command  # noqa: E402
+
+app.command("models")(models_command)

@@ -122,8 +122,8 @@ class ModelSpec:
 
 
 def list_models() -> list[RegistryEntry]:
-    """All named encoders, offline ones first."""
-    return sorted(REGISTRY.values(), key=lambda entry: (not entry.offline, entry.layers))
+    """All named encoders, offline ones first, otherwise in registry order."""
+    return sorted(REGISTRY.values(), key=lambda entry: not entry.offline)
 
 
 def parse_model_spec(text: str) -> ModelSpec:
