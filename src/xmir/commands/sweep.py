@@ -1,0 +1,169 @@
+"""``xmir sweep``: run every (model, strategy, batch size, seed) of a spec, resumably."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xmir.commands.common import console, err_console, user_errors
+from xmir.paths import DATA_DIR_ENV
+from xmir.sweep.commands import Step
+from xmir.sweep.cost import format_duration
+from xmir.sweep.layout import SweepLayout, read_status
+from xmir.sweep.plan import PlannedRun, Shard
+from xmir.sweep.prepare import Sweep, plan_sweep, prepare_output
+from xmir.sweep.runner import FAILED, RunnerOptions, RunOutcome, run_sweep
+from xmir.sweep.spec import load_spec
+
+
+@user_errors
+def sweep_command(
+    spec_file: Annotated[Path, typer.Argument(metavar="SPEC.yaml", help="The sweep spec (YAML).")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Sweep folder (results, logs, status); default runs/<spec name>."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print the plan, what is done already and an estimated cost.")
+    ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(help="Run only shard I of N (0-based, e.g. 0/4; for Slurm array jobs)."),
+    ] = None,
+    keep_models: Annotated[
+        bool,
+        typer.Option(help="Keep each run's fine-tuned weights (deleted after eval by default)."),
+    ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help=f"Evaluation/training data folder (default: ${DATA_DIR_ENV})."),
+    ] = None,
+) -> None:
+    """Run a scaling sweep: models x strategies x batch sizes x seeds, one process per run.
+
+    Re-running the same command skips finished runs and redoes unfinished ones.
+
+    A failing run is recorded with its error and the sweep goes on (exit code 1 at the end).
+    """
+    spec = load_spec(spec_file)
+    chosen_shard = Shard.parse(shard) if shard is not None else None
+    sweep = plan_sweep(spec)
+    out = out if out is not None else Path("runs") / spec.name
+    if dry_run:
+        print_plan(sweep, SweepLayout(out), chosen_shard)
+        return
+    layout = prepare_output(sweep, out)
+    env = {DATA_DIR_ENV: str(data_dir.expanduser().resolve())} if data_dir else {}
+    options = RunnerOptions(keep_models=keep_models, shard=chosen_shard, env=env)
+    selected = sweep.shard(chosen_shard)
+    console.print(
+        f"[bold]{spec.name}[/]: {len(selected)} of {len(sweep.runs)} runs"
+        + (f" (shard {chosen_shard.index}/{chosen_shard.count})" if chosen_shard else "")
+        + f" -> {out}"
+    )
+    with _ProgressEvents(len(selected)) as events:
+        outcomes = run_sweep(sweep, layout, options, events)
+    _print_summary(outcomes, out)
+    if any(o.state == FAILED for o in outcomes):
+        raise typer.Exit(code=1)
+
+
+def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> None:
+    """The ordered runs with their state in ``layout`` (if any) and estimated cost."""
+    selected = {r.run_id for r in sweep.shard(shard)}
+    table = Table(title=f"sweep {sweep.spec.name}: plan")
+    for column in ("#", "run id", "model", "strategy", "batch", "seed", "train", "eval", "state"):
+        table.add_column(column, justify="right" if column in ("#", "batch", "seed") else "left")
+    todo_s = total_s = 0.0
+    for position, run in enumerate(sweep.runs):
+        if run.run_id not in selected:
+            continue
+        cost = sweep.costs[run.run_id]
+        state = _state(layout, run, sweep.fingerprints[run.run_id])
+        total_s += cost.total_s
+        todo_s += 0.0 if state == "finished" else cost.total_s
+        table.add_row(
+            str(position),
+            run.run_id,
+            run.model,
+            run.strategy_label,
+            "-" if run.batch_size is None else str(run.batch_size),
+            "-" if run.seed is None else str(run.seed),
+            "-" if run.is_baseline else format_duration(cost.train_s),
+            format_duration(cost.eval_s),
+            state,
+        )
+    console.print(table)
+    budget = sweep.spec.budget
+    console.print(
+        f"{len(selected)} runs ({budget.steps} steps each; eval: "
+        + ", ".join(
+            e.dataset + (f" first {e.max_questions} questions" if e.max_questions else "")
+            for e in sweep.spec.eval
+        )
+        + f"). Estimated cost: [bold]{format_duration(total_s)}[/], "
+        f"still to run: [bold]{format_duration(todo_s)}[/] "
+        "(reference: a 2-core CPU; steps x batch x per-size cost per pair, plus encoding)."
+    )
+
+
+def _state(layout: SweepLayout, run: PlannedRun, fingerprint: str) -> str:
+    status = read_status(layout, run.run_id)
+    if status is None:
+        return "to do"
+    if status.get("config_sha") != fingerprint:
+        return "to do (config changed)" if status.get("state") == "finished" else "to do"
+    return str(status.get("state", "to do"))
+
+
+class _ProgressEvents:
+    """A Rich progress bar over runs; one line per finished, failed or skipped run."""
+
+    def __init__(self, total: int) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task("sweep", total=total)
+
+    def __enter__(self) -> _ProgressEvents:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def run_started(self, run: PlannedRun, position: int, total: int) -> None:
+        self.progress.update(self.task, description=run.run_id)
+
+    def step_started(self, run: PlannedRun, step: Step) -> None:
+        self.progress.update(self.task, description=f"{run.run_id}: {step.name}")
+
+    def run_ended(self, run: PlannedRun, outcome: RunOutcome) -> None:
+        style = {"finished": "green", "failed": "red", "skipped": "dim", "busy": "yellow"}
+        detail = f" ({format_duration(outcome.seconds)})" if outcome.seconds else ""
+        if outcome.error:
+            detail += f": {outcome.error}"
+        self.progress.console.print(
+            f"[{style.get(outcome.state, 'white')}]{outcome.state:>8}[/] {run.run_id}{detail}",
+            highlight=False,
+        )
+        self.progress.advance(self.task)
+
+
+def _print_summary(outcomes: list[RunOutcome], out: Path) -> None:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.state] = counts.get(outcome.state, 0) + 1
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing to do"
+    console.print(f"{summary}. Results in {out}; make the report with: xmir report {out}")
+    for outcome in outcomes:
+        if outcome.state == FAILED:
+            err_console.print(f"[red]failed[/] {outcome.run_id}: {outcome.error}", highlight=False)

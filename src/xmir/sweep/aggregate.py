@@ -1,0 +1,115 @@
+"""Per-run numbers -> mean and std over seeds for each (model, strategy, batch size) group."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from xmir.sweep.results import RunResult, SweepResults
+
+SETTINGS = ("mono", "cross", "multi")
+# metric name -> how to read it from an eval document; lower_is_better where it applies.
+METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
+    "mono": lambda d: d["settings"]["mono"]["map"],
+    "cross": lambda d: d["settings"]["cross"]["map"],
+    "multi": lambda d: d["settings"]["multi"]["map"],
+    "rank_distance": lambda d: d["bias"]["rank_distance"],
+    "own_share@10": lambda d: d["bias"]["own_language_share@10"]["value"],
+}
+LOWER_IS_BETTER = frozenset({"rank_distance"})
+
+
+@dataclass(frozen=True, order=True)
+class Group:
+    """Runs that differ only in their seed."""
+
+    model: str
+    strategy_label: str
+    batch_size: int | None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Mean and sample standard deviation (ddof=1; None for one seed) of one metric."""
+
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def std(self) -> float | None:
+        return float(np.std(self.values, ddof=1)) if self.n > 1 else None
+
+
+def strategy_order(label: str) -> tuple[int, float, str]:
+    """none, mono, cross, then hybrid by alpha."""
+    if label.startswith("hybrid"):
+        try:
+            return (3, float(label.removeprefix("hybrid")), label)
+        except ValueError:
+            return (3, math.inf, label)
+    return ({"none": 0, "mono": 1, "cross": 2}.get(label, 4), 0.0, label)
+
+
+class Summary:
+    """Grouped numbers of a sweep, with the helpers the tables and figures need."""
+
+    def __init__(self, results: SweepResults) -> None:
+        self.results = results
+        self.models = results.models
+        self.datasets = [d for d in results.datasets if any(d in r.evals for r in results.runs)]
+        self._runs: dict[Group, list[RunResult]] = {}
+        for run in results.runs:
+            self._runs.setdefault(self.group_of(run), []).append(run)
+        self.params = {r.model: r.non_embedding_params for r in results.runs}
+        self.total_params = {r.model: r.total_params for r in results.runs}
+
+    @staticmethod
+    def group_of(run: RunResult) -> Group:
+        return Group(run.model, run.strategy_label, run.batch_size)
+
+    def groups(self, model: str | None = None) -> list[Group]:
+        """Groups in report order: model size, batch size, strategy."""
+        chosen = [g for g in self._runs if model is None or g.model == model]
+        size = {m: i for i, m in enumerate(self.models)}
+        return sorted(
+            chosen,
+            key=lambda g: (size[g.model], g.batch_size or 0, strategy_order(g.strategy_label)),
+        )
+
+    def runs(self, group: Group) -> list[RunResult]:
+        """The runs of a group, by seed."""
+        return sorted(self._runs.get(group, []), key=lambda r: (r.seed is None, r.seed or 0))
+
+    def cell(self, group: Group, dataset: str, metric: str) -> Cell | None:
+        """Mean/std of ``metric`` on ``dataset`` over the group's seeds (None if no value)."""
+        read = METRICS[metric]
+        values = tuple(
+            float(read(r.evals[dataset])) for r in self.runs(group) if dataset in r.evals
+        )
+        return Cell(values) if values else None
+
+    def labels(self, trained_only: bool = False) -> list[str]:
+        """Strategy labels present, in report order."""
+        labels = {g.strategy_label for g in self._runs}
+        if trained_only:
+            labels.discard("none")
+        return sorted(labels, key=strategy_order)
+
+    def batch_sizes(self) -> list[int | None]:
+        return sorted({g.batch_size for g in self._runs if g.batch_size is not None}) or [None]
+
+    def find(self, model: str, label: str, batch_size: int | None) -> Group | None:
+        """The group of (model, label, batch); the baseline ignores the batch size."""
+        group = Group(model, label, None if label == "none" else batch_size)
+        return group if group in self._runs else None

@@ -1,0 +1,64 @@
+"""The realised batch mix of a training run, summarised from its ``batches.jsonl``."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from xmir.errors import XmirError
+
+
+def summarise_batches(path: Path) -> dict[str, Any]:
+    """Counts that show what the sampler really did: batch types, languages, pairs.
+
+    ``mono_share`` is the share of (step, rank) batches that were monolingual; the language
+    shares are over all (query, passage) pairs.
+    """
+    types: Counter[str] = Counter()
+    query_langs: Counter[str] = Counter()
+    passage_langs: Counter[str] = Counter()
+    mono_langs: Counter[str] = Counter()
+    steps: set[int] = set()
+    ranks: set[int] = set()
+    pairs = same_language_pairs = 0
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                kind, queries, passages = (
+                    record["type"],
+                    record["query_langs"],
+                    record["passage_langs"],
+                )
+                steps.add(int(record["step"]))
+                ranks.add(int(record.get("rank", 0)))
+            except (ValueError, KeyError, TypeError):
+                raise XmirError(f"{path}:{number}: not a batches.jsonl record") from None
+            types[kind] += 1
+            query_langs.update(queries)
+            passage_langs.update(passages)
+            pairs += len(queries)
+            same_language_pairs += sum(q == p for q, p in zip(queries, passages, strict=False))
+            if kind == "mono" and queries:
+                mono_langs[queries[0]] += 1
+    batches = sum(types.values())
+    return {
+        "steps": len(steps),
+        "ranks": len(ranks),
+        "batches": batches,
+        "pairs": pairs,
+        "mono_share": types["mono"] / batches if batches else None,
+        "same_language_pair_share": same_language_pairs / pairs if pairs else None,
+        "query_language_share": _shares(query_langs),
+        "passage_language_share": _shares(passage_langs),
+        "mono_batch_languages": dict(sorted(mono_langs.items())),
+    }
+
+
+def _shares(counts: Counter[str]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {lang: round(n / total, 6) for lang, n in sorted(counts.items())} if total else {}

@@ -1,0 +1,81 @@
+"""The ``xmir train`` / ``xmir eval`` command lines of a run (one process each).
+
+The sweep runs exactly these commands, so running them by hand, one by one, reproduces a
+run (``benchmarks/sweep_overhead.py`` does that to measure the sweep's own overhead).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from xmir.sweep.layout import SweepLayout, eval_file_name
+from xmir.sweep.plan import PlannedRun
+from xmir.sweep.spec import SweepSpec
+
+# `python -c` rather than `python -m xmir`, so only the installed package is needed.
+DEFAULT_CLI: tuple[str, ...] = (
+    sys.executable,
+    "-c",
+    "from xmir.cli import app; app(prog_name='xmir')",
+)
+MODEL_DIR = "model"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One process of a run: its name (``train``, ``eval-xquad-r``) and its arguments."""
+
+    name: str
+    args: list[str]
+
+    @property
+    def log_name(self) -> str:
+        return f"{self.name}.log"
+
+
+def train_args(spec: SweepSpec, run: PlannedRun, model_dir: Path) -> list[str]:
+    """Arguments of ``xmir train`` for ``run`` (after the ``xmir`` program itself)."""
+    budget = spec.budget
+    args = ["train", "--model", run.model, "--train-data", spec.train_data]
+    args += ["--strategy", run.strategy]
+    if run.alpha is not None:
+        args += ["--alpha", f"{run.alpha:g}"]
+    args += ["--batch-size", str(run.batch_size), "--steps", str(budget.steps)]
+    args += ["--lr", f"{budget.lr:g}", "--temperature", f"{budget.temperature:g}"]
+    args += ["--seed", str(run.seed), "--out", str(model_dir)]
+    if budget.freeze_embeddings:
+        args.append("--freeze-embeddings")
+    if budget.beta2_reference_batch is not None:
+        args += ["--beta2-reference-batch", str(budget.beta2_reference_batch)]
+    # The zero-shot guard: training refuses texts that occur in the (first) eval set.
+    args += ["--eval-data", spec.eval[0].dataset]
+    if spec.allow_overlap:
+        args.append("--allow-overlap")
+    return args + list(budget.extra_train_args)
+
+
+def eval_args(
+    spec: SweepSpec, model: str, dataset: str, max_questions: int | None, out: Path
+) -> list[str]:
+    """Arguments of ``xmir eval`` of ``model`` on one eval set."""
+    args = ["eval", "--model", model, "--dataset", dataset]
+    if max_questions is not None:
+        args += ["--max-questions", str(max_questions)]
+    return [*args, "--out", str(out), *spec.extra_eval_args]
+
+
+def run_steps(spec: SweepSpec, run: PlannedRun, layout: SweepLayout) -> list[Step]:
+    """The processes of ``run`` in order: train (unless baseline), then one eval per set."""
+    run_dir = layout.run_dir(run.run_id)
+    model_dir = run_dir / MODEL_DIR
+    steps: list[Step] = []
+    if not run.is_baseline:
+        steps.append(Step("train", train_args(spec, run, model_dir)))
+    model = run.model if run.is_baseline else str(model_dir)
+    for eval_set in spec.eval:
+        out = run_dir / eval_file_name(eval_set.dataset)
+        args = eval_args(spec, model, eval_set.dataset, eval_set.max_questions, out)
+        steps.append(Step(f"eval-{eval_set.dataset}", args))
+    return steps

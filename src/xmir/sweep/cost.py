@@ -1,0 +1,111 @@
+"""Rough cost of a run, from the spec alone (no data or weights are read).
+
+The figures were measured on a 2-core CPU with ``e5-small-q4`` (hidden 384): a text costs
+time proportional to the number of transformer layers, plus a per-text part (tokenisation,
+embedding lookup) that does not scale with depth, plus a fixed start-up per process. Larger
+hidden sizes scale the per-layer part by (hidden / 384)^2. The estimate orders and balances
+runs (``--dry-run``, ``--shard``); it is no promise about another machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from xmir.sweep.plan import PlannedRun
+from xmir.sweep.spec import EvalSet, SweepSpec
+
+# Seconds on the reference CPU (see the module docstring).
+TRAIN_PAIR_LAYER_S = 0.014  # one (query, passage) pair, forward + backward, one layer
+TRAIN_PAIR_FIXED_S = 0.016  # per pair, independent of depth (embeddings, optimizer, data)
+ENCODE_TEXT_LAYER_S = 0.00045  # one short text, forward only, one layer
+ENCODE_TEXT_FIXED_S = 0.0012  # per text, independent of depth (tokenise, pool, score)
+PROCESS_START_S = 12.0  # python + torch + model load, per `xmir train` / `xmir eval` process
+REFERENCE_HIDDEN = 384
+
+# Known model depths and widths; other specs fall back to their config.json or 12 x 384.
+_KNOWN_SHAPES = {
+    "e5-small-q4": (12, 384),
+    "multilingual-e5-small": (12, 384),
+    "intfloat/multilingual-e5-small": (12, 384),
+    "multilingual-e5-base": (12, 768),
+    "intfloat/multilingual-e5-base": (12, 768),
+    "multilingual-e5-large": (24, 1024),
+    "intfloat/multilingual-e5-large": (24, 1024),
+    "xlm-roberta-base": (12, 768),
+    "FacebookAI/xlm-roberta-base": (12, 768),
+    "xlm-roberta-large": (24, 1024),
+    "FacebookAI/xlm-roberta-large": (24, 1024),
+    "labse": (12, 768),
+    "sentence-transformers/LaBSE": (12, 768),
+}
+
+# Whole-dataset sizes: (question ids, queries, candidates, questions per paragraph).
+_EVAL_SIZES = {"xquad-r": (1190, 13090, 13014, 4.96), "mlqa-r": (1148, 4199, 20534, 1.15)}
+
+
+@dataclass(frozen=True)
+class RunCost:
+    """Estimated seconds of one run, split into its parts."""
+
+    train_s: float
+    eval_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.train_s + self.eval_s
+
+
+def model_shape(spec: str) -> tuple[int, int]:
+    """(layers, hidden size) of a model spec, without loading it."""
+    base, _, options = spec.partition(":")
+    layers_match = re.search(r"layers=(\d+)", options)
+    layers, hidden = _KNOWN_SHAPES.get(base, (12, REFERENCE_HIDDEN))
+    config = Path(base).expanduser() / "config.json"
+    if base not in _KNOWN_SHAPES and config.is_file():
+        try:
+            payload = json.loads(config.read_text(encoding="utf-8"))
+            layers = int(payload.get("num_hidden_layers", layers))
+            hidden = int(payload.get("hidden_size", hidden))
+        except (OSError, ValueError, TypeError):
+            pass
+    if layers_match:
+        layers = min(layers, int(layers_match.group(1)))
+    return layers, hidden
+
+
+def eval_texts(eval_set: EvalSet) -> int:
+    """Estimated queries + candidates encoded for one evaluation."""
+    ids, queries, candidates, per_paragraph = _EVAL_SIZES[eval_set.dataset]
+    if eval_set.max_questions is None or eval_set.max_questions >= ids:
+        return queries + candidates
+    share = eval_set.max_questions / ids
+    paragraph_share = 1.0 - (1.0 - share) ** per_paragraph
+    return round(queries * share + candidates * paragraph_share)
+
+
+def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
+    """Estimated seconds of ``run`` on the reference CPU."""
+    layers, hidden = model_shape(run.model)
+    width = (hidden / REFERENCE_HIDDEN) ** 2
+    encode_per_text = ENCODE_TEXT_FIXED_S + ENCODE_TEXT_LAYER_S * layers * width
+    eval_s = sum(PROCESS_START_S + eval_texts(e) * encode_per_text for e in spec.eval)
+    if run.is_baseline:
+        return RunCost(0.0, eval_s)
+    per_pair = TRAIN_PAIR_FIXED_S + TRAIN_PAIR_LAYER_S * layers * width
+    pairs = spec.budget.steps * (run.batch_size or 0)
+    return RunCost(PROCESS_START_S + pairs * per_pair, eval_s)
+
+
+def format_duration(seconds: float) -> str:
+    """``1h 05m``, ``12m 30s`` or ``45s``."""
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"

@@ -1,0 +1,237 @@
+"""The plain-language answer to the research question, written from the measured numbers.
+
+Every sentence is computed: who wins where, by how much, whether the difference survives
+the paired tests, how the gap moves with size, and where the answer does not hold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xmir.sweep.aggregate import SETTINGS, Summary
+from xmir.sweep.analysis import SINGLE_STRATEGIES, Comparison, GapSeries
+from xmir.sweep.figures import DATASET_TITLES, SETTING_TITLES, format_params
+
+SIGNIFICANCE = 0.05
+
+
+def answer(summary: Summary, series: list[GapSeries], comparisons: list[Comparison]) -> list[str]:
+    """Paragraphs (Markdown) answering: how does hybrid batching scale with model size?"""
+    paragraphs: list[str] = []
+    for dataset in summary.datasets:
+        text = _dataset_paragraph(summary, dataset, series, comparisons)
+        if text:
+            paragraphs.append(text)
+    baseline = _untrained_sentence(summary)
+    if baseline:
+        paragraphs.append(baseline)
+    paragraphs.append(_noise_sentence(summary))
+    return paragraphs
+
+
+def _name(dataset: str) -> str:
+    return DATASET_TITLES.get(dataset, dataset)
+
+
+def _size(summary: Summary, model: str) -> str:
+    params = summary.params.get(model)
+    return f"{format_params(params)} ({model})" if params else model
+
+
+def _dataset_paragraph(
+    summary: Summary, dataset: str, series: list[GapSeries], comparisons: list[Comparison]
+) -> str:
+    own = [s for s in series if s.dataset == dataset]
+    if not own:
+        return ""
+    sentences: list[str] = []
+    wins = _winners(summary, dataset)
+    total = sum(wins.values())
+    if total:
+        ranked = ", ".join(
+            f"{label} {n}" for label, n in sorted(wins.items(), key=lambda kv: -kv[1])
+        )
+        sentences.append(
+            f"On {_name(dataset)}, over {len(summary.models)} model size(s) and the three settings, "
+            f"the strategy with the highest mean mAP was: {ranked} (of {total} size × setting cells"
+            + (
+                f", batch size{'s' * (len(summary.batch_sizes()) > 1)} "
+                f"{', '.join(str(b) for b in summary.batch_sizes())}"
+                if summary.batch_sizes()[0]
+                else ""
+            )
+            + ")."
+        )
+    for s in own:
+        sentences.append(_gap_sentence(summary, s))
+    sentences.append(_significance_sentence([c for c in comparisons if c.dataset == dataset]))
+    distance = _rank_distance_sentence(summary, dataset)
+    if distance:
+        sentences.append(distance)
+    return " ".join(s for s in sentences if s)
+
+
+def _winners(summary: Summary, dataset: str) -> dict[str, int]:
+    wins: dict[str, int] = {}
+    for model in summary.models:
+        for batch in summary.batch_sizes():
+            for setting in SETTINGS:
+                cells = {}
+                for label in summary.labels(trained_only=True):
+                    group = summary.find(model, label, batch)
+                    cell = summary.cell(group, dataset, setting) if group else None
+                    if cell is not None:
+                        cells[label] = cell.mean
+                if cells:
+                    best = max(cells, key=lambda k: cells[k])
+                    wins[best] = wins.get(best, 0) + 1
+    return wins
+
+
+def _gap_sentence(summary: Summary, s: GapSeries) -> str:
+    models = [m for m in summary.models if any(p.model == m for p in s.points)]
+    gaps = {m: s.mean_gap(m) for m in models}
+    parts = ", ".join(
+        f"{gaps[m]:+.3f} at {format_params(summary.params.get(m) or 0)}"
+        + f" (vs {next(p.best_single for p in s.points if p.model == m)})"
+        for m in models
+    )
+    ahead = [m for m in models if gaps[m] > 0]
+    behind = [m for m in models if gaps[m] <= 0]
+    batch = f", batch {s.batch_size}" if len(summary.batch_sizes()) > 1 else ""
+    text = f"{SETTING_TITLES[s.setting].capitalize()} ({s.hybrid}{batch}): hybrid minus the best single strategy is {parts}"
+    if ahead and behind:
+        text += (
+            f"; hybrid is ahead at {_list(format_params(summary.params.get(m) or 0) for m in ahead)} "
+            f"but not at {_list(format_params(summary.params.get(m) or 0) for m in behind)}"
+        )
+    elif behind:
+        text += "; hybrid does not beat the best single strategy at any size"
+    else:
+        text += "; hybrid is ahead at every size"
+    if s.fit is not None:
+        low, high = s.fit.slope_ci
+        trend = "grows" if s.fit.slope > 0 else "shrinks"
+        certain = (
+            "a trend distinguishable from zero"
+            if low > 0 or high < 0
+            else "not distinguishable from no trend"
+        )
+        text += (
+            f". Fitted on {s.fit.n} points, the gap {trend} by {s.fit.slope:+.3f} mAP per 10× "
+            f"parameters (95% CI {low:+.3f} to {high:+.3f}; {certain})"
+        )
+    elif len(models) < 3:
+        text += ". With fewer than three sizes no trend is fitted"
+    return text + "."
+
+
+def _significance_sentence(comparisons: list[Comparison]) -> str:
+    if not comparisons:
+        return ""
+    better = [c for c in comparisons if c.q_value < SIGNIFICANCE and c.test.mean_diff > 0]
+    worse = [c for c in comparisons if c.q_value < SIGNIFICANCE and c.test.mean_diff < 0]
+    text = (
+        f"In {len(comparisons)} paired tests over queries (hybrid vs {' and '.join(SINGLE_STRATEGIES)}, "
+        f"per size and setting, Benjamini-Hochberg q < {SIGNIFICANCE}), hybrid was significantly "
+        f"better in {len(better)} and significantly worse in {len(worse)}; "
+        f"{len(comparisons) - len(better) - len(worse)} showed no significant difference"
+    )
+    if worse:
+        where = "; ".join(
+            f"{c.setting} vs {c.baseline} at {c.model} ({c.test.mean_diff:+.3f})" for c in worse[:6]
+        )
+        text += f". It was worse in: {where}" + (" …" if len(worse) > 6 else "")
+    return text + "."
+
+
+def _rank_distance_sentence(summary: Summary, dataset: str) -> str:
+    hybrids = [label for label in summary.labels(trained_only=True) if label.startswith("hybrid")]
+    lower = total = 0
+    for model in summary.models:
+        for batch in summary.batch_sizes():
+            for hybrid in hybrids:
+                group = summary.find(model, hybrid, batch)
+                mine = summary.cell(group, dataset, "rank_distance") if group else None
+                others = [
+                    summary.cell(g, dataset, "rank_distance")
+                    for s in SINGLE_STRATEGIES
+                    if (g := summary.find(model, s, batch))
+                ]
+                others = [o for o in others if o is not None]
+                if mine is None or not others:
+                    continue
+                total += 1
+                lower += mine.mean < min(o.mean for o in others)
+    if not total:
+        return ""
+    return (
+        f"Rank distance (language bias in the pooled setting, lower is better): hybrid was below "
+        f"both single strategies in {lower} of {total} size(s)."
+    )
+
+
+def _untrained_sentence(summary: Summary) -> str:
+    better = worse = 0
+    worst: tuple[float, str] | None = None
+    for model in summary.models:
+        base = summary.find(model, "none", None)
+        if base is None:
+            continue
+        for group in summary.groups(model):
+            if group.strategy_label == "none":
+                continue
+            for dataset in summary.datasets:
+                for setting in SETTINGS:
+                    trained, untrained = (
+                        summary.cell(group, dataset, setting),
+                        summary.cell(base, dataset, setting),
+                    )
+                    if trained is None or untrained is None:
+                        continue
+                    delta = trained.mean - untrained.mean
+                    better += delta > 0
+                    worse += delta <= 0
+                    if worst is None or delta < worst[0]:
+                        worst = (
+                            delta,
+                            f"{group.strategy_label} {setting} on {_name(dataset)} at {model}",
+                        )
+    if not better + worse:
+        return ""
+    text = (
+        f"Against the untrained encoder of the same size, fine-tuning raised mean mAP in {better} "
+        f"of {better + worse} (size, strategy, setting, dataset) cells"
+    )
+    if worse and worst is not None:
+        text += f" and lowered it in {worse} (largest drop {worst[0]:+.3f}: {worst[1]})"
+    return text + "."
+
+
+def _noise_sentence(summary: Summary) -> str:
+    stds = [
+        cell.std
+        for group in summary.groups()
+        for dataset in summary.datasets
+        for setting in SETTINGS
+        if (cell := summary.cell(group, dataset, setting)) is not None and cell.std is not None
+    ]
+    seeds = max(
+        (len(summary.runs(g)) for g in summary.groups() if g.strategy_label != "none"), default=1
+    )
+    if not stds:
+        return (
+            f"Each configuration ran with {seeds} seed(s), so seed-to-seed variation is not "
+            "measured here; read small differences with care."
+        )
+    return (
+        f"Seed-to-seed standard deviation of mAP has median {np.median(stds):.3f} "
+        f"(max {max(stds):.3f}) over {len(stds)} cells with {seeds} seeds; differences smaller "
+        "than that are within training noise even when a paired test over queries calls them "
+        "significant (the test treats queries, not seeds, as the unit)."
+    )
+
+
+def _list(items: object) -> str:
+    values = list(items)  # type: ignore[call-overload]
+    return ", ".join(values[:-1]) + f" and {values[-1]}" if len(values) > 1 else "".join(values)

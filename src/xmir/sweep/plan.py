@@ -1,0 +1,153 @@
+"""A validated spec -> the ordered list of runs, each with a stable, readable id.
+
+Order: model by model (ladder order), the untrained baseline first, then batch size, then
+strategy (spec order; hybrid once per alpha), then seed. The order and the ids depend only
+on the spec, so shards, resumes and reports always agree on what run ``X`` is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xmir.errors import XmirError
+from xmir.sweep.spec import SweepSpec
+
+BASELINE = "none"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a sweep: fine-tune (unless baseline) then evaluate on every eval set."""
+
+    run_id: str
+    model: str
+    model_label: str
+    strategy: str  # "none" (untrained baseline), "mono", "cross" or "hybrid"
+    alpha: float | None
+    batch_size: int | None
+    seed: int | None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.strategy == BASELINE
+
+    @property
+    def strategy_label(self) -> str:
+        """``mono``, ``cross``, ``hybrid0.5`` or ``none``."""
+        return strategy_label(self.strategy, self.alpha)
+
+
+def strategy_label(strategy: str, alpha: float | None) -> str:
+    """The short name of a strategy as used in run ids and reports (``hybrid0.5``)."""
+    return f"hybrid{alpha:g}" if strategy == "hybrid" else strategy
+
+
+def model_label(spec: str) -> str:
+    """A folder-safe short name for a model spec: ``e5-small-q4:layers=2`` -> ``e5-small-q4-L2``."""
+    name = spec.rstrip("/\\")
+    if "/" in name and Path(name).expanduser().exists():
+        name = Path(name).name
+    name = re.sub(r":layers=(\d+)", r"-L\1", name)
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
+
+
+def build_plan(spec: SweepSpec, models: list[str]) -> list[PlannedRun]:
+    """Every run of ``spec`` over the resolved ``models``, in the deterministic sweep order."""
+    labels = [model_label(m) for m in models]
+    _check_unique_labels(models, labels)
+    runs: list[PlannedRun] = []
+    for model, label in zip(models, labels, strict=True):
+        if spec.include_untrained:
+            runs.append(PlannedRun(f"{label}-{BASELINE}", model, label, BASELINE, None, None, None))
+        for batch in spec.batch_sizes:
+            for strategy, alpha in _strategies(spec):
+                for seed in spec.seeds:
+                    name = strategy_label(strategy, alpha)
+                    run_id = f"{label}-{name}-b{batch}-s{seed}"
+                    runs.append(PlannedRun(run_id, model, label, strategy, alpha, batch, seed))
+    return runs
+
+
+def _strategies(spec: SweepSpec) -> list[tuple[str, float | None]]:
+    expanded: list[tuple[str, float | None]] = []
+    for strategy in spec.strategies:
+        if strategy == "hybrid":
+            expanded.extend(("hybrid", alpha) for alpha in spec.hybrid_alphas)
+        else:
+            expanded.append((strategy, None))
+    return expanded
+
+
+def _check_unique_labels(models: list[str], labels: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for model, label in zip(models, labels, strict=True):
+        if label in seen:
+            raise XmirError(
+                f"models: {seen[label]!r} and {model!r} both give the run-id label {label!r}; "
+                "rename one of the model folders"
+            )
+        seen[label] = model
+
+
+def run_config(spec: SweepSpec, run: PlannedRun) -> dict[str, Any]:
+    """Everything that determines a run's result (what a resume must find unchanged)."""
+    config: dict[str, Any] = {
+        "run_id": run.run_id,
+        "model": run.model,
+        "strategy": run.strategy,
+        "eval": [e.model_dump() for e in spec.eval],
+        "extra_eval_args": list(spec.extra_eval_args),
+    }
+    if not run.is_baseline:
+        config.update(
+            alpha=run.alpha,
+            batch_size=run.batch_size,
+            seed=run.seed,
+            train_data=spec.train_data,
+            budget=spec.budget.model_dump(),
+        )
+    return config
+
+
+def config_fingerprint(config: dict[str, Any]) -> str:
+    """A short hash of a run config (canonical JSON)."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count`` (0-based, as Slurm's ``--array=0-(count-1)`` numbers them)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if not match:
+            raise XmirError(f"--shard {text!r}: expected I/N, e.g. 0/4 (0-based I < N)")
+        index, count = int(match.group(1)), int(match.group(2))
+        if count < 1 or index >= count:
+            raise XmirError(f"--shard {text!r}: need 0 <= I < N (shards are numbered from 0)")
+        return cls(index, count)
+
+
+def assign_shards(costs: list[float], count: int) -> list[int]:
+    """Shard of each run: longest-first onto the least-loaded shard (deterministic ties).
+
+    Balances estimated cost rather than run count, so the largest model's runs do not all
+    land on one array task.
+    """
+    loads = [0.0] * count
+    shard_of = [0] * len(costs)
+    for position in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        target = min(range(count), key=lambda s: (loads[s], s))
+        shard_of[position] = target
+        loads[target] += costs[position]
+    return shard_of

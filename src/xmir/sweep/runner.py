@@ -1,0 +1,253 @@
+"""Execute a sweep: one process per step, one status file per run, resumable and kill-safe.
+
+A run goes ``running`` -> (train, eval per set) -> ``result.json`` -> ``finished``. A run that
+fails is recorded as ``failed`` with its error and the sweep goes on; a run that is not
+``finished`` (failed, interrupted, or cut off by a kill) is redone from scratch next time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from xmir.io import atomic_write_json
+from xmir.provenance import utc_now
+from xmir.sweep.batch_mix import summarise_batches
+from xmir.sweep.commands import DEFAULT_CLI, MODEL_DIR, Step, run_steps
+from xmir.sweep.layout import (
+    FAILED,
+    FINISHED,
+    INTERRUPTED,
+    RUNNING,
+    SweepLayout,
+    eval_file_name,
+    is_finished,
+    read_json,
+    write_status,
+)
+from xmir.sweep.plan import PlannedRun, Shard
+from xmir.sweep.prepare import Sweep
+from xmir.sweep.process import child_env, error_line, run_logged, sigterm_as_interrupt
+
+TRAIN_RECORDS = ("xmir-train.json", "batches.jsonl")  # kept in run/train/ after the weights go
+SKIPPED, BUSY = "skipped", "busy"
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """How to execute: where, which shard, what to keep, which ``xmir`` to call."""
+
+    keep_models: bool = False
+    shard: Shard | None = None
+    cli: tuple[str, ...] = DEFAULT_CLI
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one run in this invocation."""
+
+    run_id: str
+    state: str  # finished | failed | skipped (done before) | busy (another process has it)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class SweepEvents(Protocol):
+    """Progress hooks (the CLI draws a Rich progress bar with them)."""
+
+    def run_started(self, run: PlannedRun, position: int, total: int) -> None: ...
+
+    def step_started(self, run: PlannedRun, step: Step) -> None: ...
+
+    def run_ended(self, run: PlannedRun, outcome: RunOutcome) -> None: ...
+
+
+class _Silent:
+    def run_started(self, run: PlannedRun, position: int, total: int) -> None:
+        pass
+
+    def step_started(self, run: PlannedRun, step: Step) -> None:
+        pass
+
+    def run_ended(self, run: PlannedRun, outcome: RunOutcome) -> None:
+        pass
+
+
+def run_sweep(
+    sweep: Sweep,
+    layout: SweepLayout,
+    options: RunnerOptions | None = None,
+    events: SweepEvents | None = None,
+) -> list[RunOutcome]:
+    """Run every unfinished run of this shard in order; returns one outcome per run.
+
+    Ctrl-C or SIGTERM stops the run in progress (recorded as ``interrupted``) and re-raises
+    KeyboardInterrupt; finished runs are never touched again.
+    """
+    options = options or RunnerOptions()
+    events = events or _Silent()
+    selected = sweep.shard(options.shard)
+    outcomes: list[RunOutcome] = []
+    with sigterm_as_interrupt():
+        for position, run in enumerate(selected):
+            events.run_started(run, position, len(selected))
+            outcome = _run_once(sweep, layout, run, options, events)
+            outcomes.append(outcome)
+            events.run_ended(run, outcome)
+    return outcomes
+
+
+def _run_once(
+    sweep: Sweep, layout: SweepLayout, run: PlannedRun, options: RunnerOptions, events: SweepEvents
+) -> RunOutcome:
+    fingerprint = sweep.fingerprints[run.run_id]
+    if is_finished(layout, run.run_id, fingerprint):
+        return RunOutcome(run.run_id, SKIPPED)
+    with _run_lock(layout.lock_file(run.run_id)) as locked:
+        if not locked:
+            return RunOutcome(run.run_id, BUSY)
+        if is_finished(layout, run.run_id, fingerprint):  # finished while we waited
+            return RunOutcome(run.run_id, SKIPPED)
+        return _execute(sweep, layout, run, options, events)
+
+
+def _execute(
+    sweep: Sweep, layout: SweepLayout, run: PlannedRun, options: RunnerOptions, events: SweepEvents
+) -> RunOutcome:
+    run_dir = layout.run_dir(run.run_id)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    status: dict[str, Any] = {
+        "run_id": run.run_id,
+        "state": RUNNING,
+        "config_sha": sweep.fingerprints[run.run_id],
+        "config": sweep.configs[run.run_id],
+        "started": utc_now(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+    write_status(layout, run.run_id, status)
+    env = child_env({**options.env, "XMIR_SWEEP_RUN_ID": run.run_id})
+    clock = time.perf_counter()
+    step_seconds: dict[str, float] = {}
+    try:
+        for step in run_steps(sweep.spec, run, layout):
+            events.step_started(run, step)
+            step_clock = time.perf_counter()
+            code = run_logged([*options.cli, *step.args], run_dir / step.log_name, env)
+            step_seconds[step.name] = round(time.perf_counter() - step_clock, 3)
+            if code != 0:
+                error = f"{step.name} exited with {code}: {error_line(run_dir / step.log_name)}"
+                return _fail(layout, status, error, clock, step=step.name)
+        result = _collect(sweep, layout, run, step_seconds)
+        if isinstance(result, str):
+            return _fail(layout, status, result, clock, step="collect")
+        atomic_write_json(layout.result_file(run.run_id), result)
+        if not options.keep_models:
+            shutil.rmtree(run_dir / MODEL_DIR, ignore_errors=True)
+    except KeyboardInterrupt:
+        _end(layout, status, INTERRUPTED, clock, error="interrupted (Ctrl-C or SIGTERM)")
+        raise
+    seconds = _end(layout, status, FINISHED, clock)
+    return RunOutcome(run.run_id, FINISHED, seconds=seconds)
+
+
+def _fail(
+    layout: SweepLayout, status: dict[str, Any], error: str, clock: float, *, step: str
+) -> RunOutcome:
+    seconds = _end(layout, status, FAILED, clock, error=error, step=step)
+    return RunOutcome(status["run_id"], FAILED, error=error, seconds=seconds)
+
+
+def _end(
+    layout: SweepLayout, status: dict[str, Any], state: str, clock: float, **extra: Any
+) -> float:
+    seconds = round(time.perf_counter() - clock, 3)
+    status.update(state=state, ended=utc_now(), seconds=seconds, **extra)
+    write_status(layout, status["run_id"], status)
+    return seconds
+
+
+def _collect(
+    sweep: Sweep, layout: SweepLayout, run: PlannedRun, step_seconds: dict[str, float]
+) -> dict[str, Any] | str:
+    """The run's ``result.json``, or an error message when an expected output is missing."""
+    run_dir = layout.run_dir(run.run_id)
+    evals: dict[str, str] = {}
+    model_record: dict[str, Any] | None = None
+    for eval_set in sweep.spec.eval:
+        name = eval_file_name(eval_set.dataset)
+        payload = read_json(run_dir / name)
+        if payload is None or "settings" not in payload:
+            return f"eval on {eval_set.dataset} wrote no readable result ({name})"
+        evals[eval_set.dataset] = name
+        model_record = model_record or payload.get("model")
+    train: dict[str, Any] | None = None
+    if not run.is_baseline:
+        train = _keep_train_records(run_dir)
+        if isinstance(train, str):
+            return train
+    return {
+        "xmir_sweep_run": 1,
+        "sweep": sweep.spec.name,
+        "run_id": run.run_id,
+        "config_sha": sweep.fingerprints[run.run_id],
+        "config": sweep.configs[run.run_id],
+        "model_label": run.model_label,
+        "strategy_label": run.strategy_label,
+        "model": model_record,
+        "evals": evals,
+        "train": train,
+        "time_s": step_seconds,
+        "finished": utc_now(),
+    }
+
+
+def _keep_train_records(run_dir: Path) -> dict[str, Any] | str:
+    """Copy the train metadata and batch log next to the results; summarise the batch mix."""
+    model_dir, kept = run_dir / MODEL_DIR, run_dir / "train"
+    kept.mkdir(exist_ok=True)
+    for name in TRAIN_RECORDS:
+        if not (model_dir / name).is_file():
+            return f"train wrote no {name} in {model_dir}"
+        shutil.copy2(model_dir / name, kept / name)
+    metadata = read_json(kept / TRAIN_RECORDS[0]) or {}
+    return {
+        "metadata": f"train/{TRAIN_RECORDS[0]}",
+        "batches": f"train/{TRAIN_RECORDS[1]}",
+        "status": metadata.get("status"),
+        "time_s": metadata.get("time_s"),
+        "batch_mix": summarise_batches(kept / TRAIN_RECORDS[1]),
+    }
+
+
+@contextmanager
+def _run_lock(path: Path) -> Iterator[bool]:
+    """An exclusive, non-blocking lock on ``path``: yields False when another process holds it.
+
+    The kernel drops the lock when its holder dies, so a killed sweep never blocks a rerun.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no cross-process lock
+        yield True
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,209 @@
+"""A sweep spec: models x strategies x batch sizes x seeds, one training budget, eval sets.
+
+Read from YAML and validated with pydantic before anything runs; every error names the
+field (``strategies[2]``, ``hybrid_alphas``, ...) so a typo never costs an hour of compute.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from xmir.errors import XmirError
+
+Strategy = Literal["mono", "cross", "hybrid"]
+EvalDataset = Literal["xquad-r", "mlqa-r"]
+NAMED_TRAIN_DATA = ("mlqa-r", "xquad-r")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _no_duplicates(values: list[Any], what: str) -> list[Any]:
+    seen: set[Any] = set()
+    repeated = [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
+    if repeated:
+        raise ValueError(f"duplicate {what}: {', '.join(map(str, dict.fromkeys(repeated)))}")
+    return values
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EvalSet(_Strict):
+    """One zero-shot evaluation: a LAReQA dataset, optionally its first N question ids."""
+
+    dataset: EvalDataset
+    max_questions: int | None = Field(default=None, ge=1)
+
+
+class Budget(_Strict):
+    """The training budget shared by every run of the sweep (recorded in each run)."""
+
+    steps: int = Field(ge=1)
+    lr: float = Field(default=3e-5, gt=0)
+    temperature: float = Field(default=0.05, gt=0)
+    freeze_embeddings: bool = False
+    beta2_reference_batch: int | None = Field(
+        default=None,
+        ge=1,
+        description="rescale Adam beta2 for each batch size B as beta2 ** (B / this) "
+        "(Marek et al. 2025); None keeps beta2 fixed",
+    )
+    extra_train_args: list[str] = Field(
+        default_factory=list, description="passed verbatim to every `xmir train`"
+    )
+
+
+class SweepSpec(_Strict):
+    """What to run; the cross product of the list fields is the set of runs."""
+
+    name: str
+    description: str = ""
+    models: str | list[str] = Field(
+        description="a ladder name (see `xmir models`) or an explicit list of model specs"
+    )
+    strategies: list[Strategy] = Field(min_length=1)
+    hybrid_alphas: list[float] = Field(default_factory=lambda: [0.5])
+    batch_sizes: list[int] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1)
+    train_data: str = "mlqa-r"
+    eval: list[EvalSet] = Field(min_length=1)
+    budget: Budget
+    include_untrained: bool = True
+    allow_overlap: bool = Field(
+        default=False, description="train even when training texts occur in an eval set"
+    )
+    extra_eval_args: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("use letters, digits, '.', '_' and '-' only")
+        return value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _ladder_or_model_list(cls, value: Any) -> str | list[str]:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("empty ladder name")
+            return value.strip()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError("expected a ladder name or a list of model specs (strings)")
+        if not value:
+            raise ValueError("empty model list: name a ladder or at least one model spec")
+        if any(not spec.strip() for spec in value):
+            raise ValueError("empty model spec in the list")
+        return _no_duplicates([spec.strip() for spec in value], "models")
+
+    @field_validator("strategies")
+    @classmethod
+    def _unique_strategies(cls, value: list[str]) -> list[str]:
+        return _no_duplicates(value, "strategies")
+
+    @field_validator("hybrid_alphas")
+    @classmethod
+    def _alphas_in_range(cls, value: list[float]) -> list[float]:
+        bad = [a for a in value if not 0.0 <= a <= 1.0]
+        if bad:
+            raise ValueError(f"alpha must be in [0, 1], got {', '.join(map(str, bad))}")
+        return _no_duplicates(value, "alphas")
+
+    @field_validator("batch_sizes")
+    @classmethod
+    def _positive_batches(cls, value: list[int]) -> list[int]:
+        if any(b < 2 for b in value):
+            raise ValueError("batch sizes must be >= 2 (in-batch negatives need a second pair)")
+        return _no_duplicates(value, "batch sizes")
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, value: list[int]) -> list[int]:
+        if any(s < 0 for s in value):
+            raise ValueError("seeds must be >= 0")
+        return _no_duplicates(value, "seeds")
+
+    @field_validator("eval")
+    @classmethod
+    def _unique_eval_sets(cls, value: list[EvalSet]) -> list[EvalSet]:
+        _no_duplicates([e.dataset for e in value], "eval datasets")
+        return value
+
+    @field_validator("train_data")
+    @classmethod
+    def _known_train_data(cls, value: str) -> str:
+        if value in NAMED_TRAIN_DATA or Path(value).expanduser().exists():
+            return value
+        raise ValueError(
+            f"{value!r} is neither {' nor '.join(NAMED_TRAIN_DATA)} nor an existing path"
+        )
+
+    @model_validator(mode="after")
+    def _alphas_need_hybrid(self) -> SweepSpec:
+        if "hybrid_alphas" in self.model_fields_set and "hybrid" not in self.strategies:
+            raise ValueError("hybrid_alphas: set, but strategies has no 'hybrid'")
+        if "hybrid" in self.strategies and not self.hybrid_alphas:
+            raise ValueError("hybrid_alphas: empty, but strategies has 'hybrid'")
+        same = [e.dataset for e in self.eval if e.dataset == self.train_data]
+        if same and not self.allow_overlap:
+            raise ValueError(
+                f"eval: {same[0]} is also the train_data, so this is not zero-shot; evaluate on another "
+                "dataset or set allow_overlap: true"
+            )
+        return self
+
+
+def parse_spec(payload: Any, source: str = "spec") -> SweepSpec:
+    """Validate a decoded spec; a problem becomes one :class:`XmirError` line naming the field."""
+    if not isinstance(payload, dict):
+        raise XmirError(f"{source}: expected a mapping of fields (name, models, ...) at the top")
+    try:
+        return SweepSpec.model_validate(payload)
+    except ValidationError as error:
+        raise XmirError(f"{source}: {_first_problem(error)}") from None
+
+
+def load_spec(path: Path) -> SweepSpec:
+    """Read and validate a YAML sweep spec file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise XmirError(f"cannot read sweep spec {path}: {error.strerror}") from None
+    try:
+        payload = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise XmirError(f"{path}: not valid YAML{where}; fix the syntax") from None
+    return parse_spec(payload, str(path))
+
+
+def _first_problem(error: ValidationError) -> str:
+    """``field.path: message`` of the first validation error (plus how many more there are)."""
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    field = _field_path(first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling)"
+    elif first["type"] == "missing":
+        message = "required field is missing"
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    return f"{field}: {message}{more}" if field else f"{message}{more}"
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int) and parts:
+            parts[-1] = f"{parts[-1]}[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts)

@@ -1,0 +1,130 @@
+"""A stand-in for the ``xmir`` CLI in sweep tests: fast, deterministic ``train`` and ``eval``.
+
+Environment knobs:
+- FAKE_XMIR_LOG: append "<command> <run id>" per call (counts re-executions)
+- FAKE_XMIR_SLEEP: seconds each call sleeps before writing its output
+- FAKE_XMIR_HANG: a run id whose calls sleep for a minute (to be killed mid-run)
+- FAKE_XMIR_FAIL: a run id whose calls fail with a one-line ``error:`` message
+- FAKE_XMIR_PIDS: folder where each call writes ``<pid>.pid`` (kill-safety tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+LANGS = ("ar", "de", "en")
+
+
+def _log(command: str) -> None:
+    run_id = os.environ.get("XMIR_SWEEP_RUN_ID", "?")
+    if os.environ.get("FAKE_XMIR_LOG"):
+        with open(os.environ["FAKE_XMIR_LOG"], "a", encoding="utf-8") as handle:
+            handle.write(f"{command} {run_id}\n")
+    if os.environ.get("FAKE_XMIR_PIDS"):
+        Path(os.environ["FAKE_XMIR_PIDS"], f"{os.getpid()}.pid").write_text(run_id)
+    if os.environ.get("FAKE_XMIR_FAIL") == run_id:
+        print("some progress output")
+        print(f"error: {command} failed on purpose for {run_id}")
+        sys.exit(2)
+    time.sleep(float(os.environ.get("FAKE_XMIR_SLEEP", "0")))
+    if os.environ.get("FAKE_XMIR_HANG") == run_id:
+        time.sleep(60)
+
+
+def _number(*parts: str) -> float:
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+def train(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model.safetensors").write_bytes(b"weights" * 100)
+    lines = []
+    for step in range(args.steps):
+        mono = {"mono": True, "cross": False}.get(args.strategy, step % 2 == 0)
+        queries = [LANGS[(step + i) % 3] for i in range(args.batch_size)]
+        passages = queries if mono else [LANGS[(step + i + 1) % 3] for i in range(args.batch_size)]
+        record = {
+            "step": step,
+            "rank": 0,
+            "type": "mono" if mono else "cross",
+            "query_langs": queries,
+            "passage_langs": passages,
+            "item_ids": [f"id{step}-{i}" for i in range(args.batch_size)],
+        }
+        lines.append(json.dumps(record))
+    (out / "batches.jsonl").write_text("\n".join(lines) + "\n")
+    weights = hashlib.sha256(f"{args.model}|{args.strategy}|{args.alpha}|{args.seed}".encode())
+    (out / "xmir-train.json").write_text(
+        json.dumps({"status": "finished", "model": args.model, "weights": weights.hexdigest()})
+    )
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    model = args.model
+    meta_file = Path(model) / "xmir-train.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    identity, model = meta.get("weights", model), meta.get("model", model)
+    layers = int(model.rsplit("layers=", 1)[1]) if "layers=" in model else 2
+    settings = {
+        name: {
+            "map": _number(identity, args.dataset, name),
+            "recall@1": 0.1,
+            "recall@10": 0.5,
+            "per_language": {},
+        }
+        for name in ("mono", "cross", "multi")
+    }
+    settings["cross"]["matrix"] = {
+        q: {c: _number(identity, q, c) for c in LANGS if c != q} for q in LANGS
+    }
+    keys = [f"q{i}|{lang}" for i in range(4) for lang in LANGS]
+    document = {
+        "settings": settings,
+        "bias": {
+            "rank_distance": 100 * _number(identity, "rd"),
+            "own_language_share@10": {"value": 0.5},
+        },
+        "per_query": {
+            "keys": keys,
+            **{
+                f"{s}_ap": [_number(identity, s, k) for k in keys]
+                for s in ("mono", "cross", "multi")
+            },
+        },
+        "model": {
+            "spec": model,
+            "total_params": 1000 + layers,
+            "non_embedding_params": 100 * layers,
+            "weights_sha256": hashlib.sha256(identity.encode()).hexdigest(),
+            "description": "fake",
+        },
+    }
+    Path(args.out).write_text(json.dumps(document))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command")
+    parser.add_argument("--model")
+    parser.add_argument("--out")
+    parser.add_argument("--strategy")
+    parser.add_argument("--alpha", type=float)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--dataset")
+    args, _ = parser.parse_known_args()
+    _log(args.command)
+    {"train": train, "eval": evaluate}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
