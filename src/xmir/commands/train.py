@@ -1,0 +1,230 @@
+"""``xmir train``: fine-tune an encoder with mono / cross / hybrid batches (or plan only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from xmir.commands.common import console, user_errors
+from xmir.errors import XmirError
+
+
+def _languages(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    languages = tuple(part.strip() for part in value.split(","))
+    if not all(languages):
+        raise XmirError(f"--languages {value!r} has an empty entry; use e.g. ar,de,en")
+    return languages
+
+
+@user_errors
+def train_command(
+    model: Annotated[
+        str, typer.Option(help="Model spec: e5-small-q4[:layers=K], a local folder or a hub id.")
+    ],
+    train_data: Annotated[
+        str, typer.Option(help="mlqa-r, xquad-r, hf:OWNER/NAME[:CONFIG] or a local path.")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Output folder: the trained model, metadata, checkpoints.")
+    ],
+    strategy: Annotated[str, typer.Option(help="mono (X-X), cross (X-Y) or hybrid.")] = "hybrid",
+    alpha: Annotated[
+        float, typer.Option(help="hybrid: probability that a step is monolingual.")
+    ] = 0.5,
+    batch_size: Annotated[
+        int, typer.Option(help="Pairs per device and step (in-batch negatives).")
+    ] = 32,
+    steps: Annotated[int | None, typer.Option(help="Optimizer steps (or give --epochs).")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Epochs; one epoch = item ids // global batch steps.")
+    ] = None,
+    lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = 3e-5,
+    temperature: Annotated[
+        float, typer.Option(help="InfoNCE temperature (loss scale = 1/T).")
+    ] = 0.05,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the batch plan, dropout and initialisation.")
+    ] = 0,
+    train_format: Annotated[
+        str | None, typer.Option(help="Layout of a local --train-data: lareqa, squad or mmarco.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder with LAReQA data (default: $XMIR_DATA_DIR).")
+    ] = None,
+    languages: Annotated[
+        str | None, typer.Option(help="Comma-separated training languages.")
+    ] = None,
+    with_context: Annotated[
+        bool, typer.Option(help="LAReQA: positive = answer sentence + its paragraph.")
+    ] = False,
+    positive: Annotated[
+        str | None, typer.Option(help="squad layout: positive is the 'paragraph' or 'sentence'.")
+    ] = None,
+    max_questions: Annotated[
+        int | None, typer.Option(help="LAReQA: keep only the first N question ids (quick runs).")
+    ] = None,
+    hard_negatives: Annotated[
+        bool, typer.Option(help="Use the data's hard negatives when every item has one.")
+    ] = True,
+    eval_data: Annotated[
+        str | None, typer.Option(help="LAReQA evaluation set (overlap guard, --eval-every).")
+    ] = None,
+    eval_every: Annotated[
+        int | None, typer.Option(help="Evaluate on --eval-data every N steps.")
+    ] = None,
+    eval_max_questions: Annotated[
+        int | None, typer.Option(help="--eval-every on the first N question ids only.")
+    ] = None,
+    allow_overlap: Annotated[
+        bool, typer.Option(help="Train even if training texts occur in --eval-data.")
+    ] = False,
+    freeze_embeddings: Annotated[
+        bool, typer.Option(help="Do not train the word-embedding matrix (much faster on CPU).")
+    ] = False,
+    mini_batch_size: Annotated[
+        int | None, typer.Option(help="GradCache mini-batch: batches larger than memory allows.")
+    ] = None,
+    precision: Annotated[str, typer.Option(help="auto, fp32, bf16 or fp16.")] = "auto",
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 0.01,
+    warmup_ratio: Annotated[float, typer.Option(help="Share of steps with linear warmup.")] = 0.1,
+    adam_beta2: Annotated[float, typer.Option(help="Adam beta2 (at the reference batch).")] = 0.999,
+    beta2_reference_batch: Annotated[
+        int | None,
+        typer.Option(help="Rescale beta2 to beta2 ** (global batch / this) (fixed half-life)."),
+    ] = None,
+    max_seq_length: Annotated[int | None, typer.Option(help="Truncate inputs to N tokens.")] = None,
+    save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 100,
+    keep_checkpoints: Annotated[int, typer.Option(help="Newest checkpoints to keep.")] = 2,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Only plan the batches: write batches.jsonl, print the mix.")
+    ] = False,
+    world_size: Annotated[
+        int | None, typer.Option(help="--dry-run: plan for this many data-parallel ranks.")
+    ] = None,
+) -> None:
+    """Fine-tune a dual encoder on parallel data with mono / cross / hybrid batches.
+
+    Multi-GPU: launch the same command with ``torchrun --nproc-per-node N`` or ``accelerate
+    launch``; every rank then trains on its slice of one shared global batch per step.
+    """
+    from xmir.train.config import TrainConfig
+
+    config = TrainConfig(
+        model=model,
+        train_data=train_data,
+        out=out,
+        strategy=strategy,
+        alpha=alpha,
+        batch_size=batch_size,
+        steps=steps,
+        epochs=epochs,
+        lr=lr,
+        temperature=temperature,
+        weight_decay=weight_decay,
+        warmup_ratio=warmup_ratio,
+        seed=seed,
+        train_format=train_format,
+        data_dir=data_dir,
+        languages=_languages(languages),
+        with_context=with_context,
+        positive_unit=positive,
+        max_questions=max_questions,
+        hard_negatives=hard_negatives,
+        eval_data=eval_data,
+        eval_every=eval_every,
+        eval_max_questions=eval_max_questions,
+        allow_overlap=allow_overlap,
+        freeze_embeddings=freeze_embeddings,
+        mini_batch_size=mini_batch_size,
+        precision=precision,
+        adam_beta2=adam_beta2,
+        beta2_reference_batch=beta2_reference_batch,
+        max_seq_length=max_seq_length,
+        save_every=save_every,
+        keep_checkpoints=keep_checkpoints,
+    )
+    if world_size is not None and not dry_run:
+        raise XmirError("--world-size is for --dry-run; a real run takes it from torchrun")
+    if dry_run:
+        _dry_run(config, world_size)
+    else:
+        _train(config, resume)
+
+
+def _dry_run(config: Any, world_size: int | None) -> None:
+    from xmir.train.prepare import BATCHES_NAME, plan_record
+    from xmir.train.trainer import dry_run
+
+    run = dry_run(config, world_size)
+    record = plan_record(run)
+    print_mix(record)
+    console.print(f"plan written to {Path(config.out) / BATCHES_NAME}")
+
+
+def _train(config: Any, resume: bool) -> None:
+    from xmir.train.trainer import train
+
+    metadata = train(config, resume=resume)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    print_mix(metadata["plan"])
+    training = metadata.get("training", {})
+    console.print(
+        f"[bold]{metadata['status']}[/]: model saved in {config.out} "
+        f"({training.get('steps_this_session', 0)} steps this session, "
+        f"{training.get('pairs_per_second') or 0:.1f} pairs/s)"
+    )
+
+
+def print_mix(plan: dict[str, Any]) -> None:
+    """The realised batch mix as Rich tables: batch types, then one row per language."""
+    mix = plan["realised_mix"]
+    overview = Table(title="realised batch mix")
+    for column in ("steps", "mono", "cross", "realised alpha", "global batch", "ranks"):
+        overview.add_column(column, justify="right")
+    overview.add_row(
+        str(mix["steps"]),
+        str(mix["mono_steps"]),
+        str(mix["cross_steps"]),
+        f"{mix['realised_alpha']:.3f}" if mix["realised_alpha"] is not None else "-",
+        str(plan["global_batch_size"]),
+        str(plan["world_size"]),
+    )
+    console.print(overview)
+    as_query: dict[str, int] = {}
+    as_passage: dict[str, int] = {}
+    for pair, count in mix["cross_pairs_per_language_pair"].items():
+        query_lang, passage_lang = pair.split("->", 1)
+        as_query[query_lang] = as_query.get(query_lang, 0) + count
+        as_passage[passage_lang] = as_passage.get(passage_lang, 0) + count
+    items = plan["data"]["items_per_language"]
+    languages = Table(title="per language")
+    for column in ("lang", "items", "mono steps", "cross pairs as query", "cross pairs as passage"):
+        languages.add_column(column, justify="right" if column != "lang" else "left")
+    for lang in plan["languages"]:
+        languages.add_row(
+            lang,
+            str(items.get(lang, 0)),
+            str(mix["mono_steps_per_language"].get(lang, 0)),
+            str(as_query.get(lang, 0)),
+            str(as_passage.get(lang, 0)),
+        )
+    console.print(languages)
+    overlap = plan["overlap_check"]
+    if overlap.get("checked"):
+        state = "clean" if overlap["clean"] else "OVERLAP (allowed)"
+        console.print(
+            f"zero-shot check against {overlap['eval_name']}: {state} "
+            f"({overlap['exact_matches']} exact, {overlap['normalised_matches']} normalised matches)"
+        )
+    else:
+        console.print(f"zero-shot check: not run ({overlap.get('reason')})")

@@ -1,0 +1,104 @@
+"""Trainer callbacks: a progress bar with loss and realised batch mix; periodic LAReQA eval."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from xmir.io import atomic_write_json
+from xmir.train.samplers import GlobalBatch
+
+
+class MixProgressCallback(TrainerCallback):
+    """One tqdm bar (main process only): last logged loss, this step's batch, mono share."""
+
+    def __init__(self, batches: Sequence[GlobalBatch]) -> None:
+        self.batches = batches
+        self.bar: tqdm | None = None
+        self.loss: float | None = None
+        self.mono_done = 0
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control, **kwargs):
+        if state.is_world_process_zero:
+            done = state.global_step
+            self.mono_done = sum(batch.kind == "mono" for batch in self.batches[:done])
+            self.bar = tqdm(total=state.max_steps, initial=done, desc="train", unit="step")
+
+    def on_log(self, args, state, control, logs: dict[str, float] | None = None, **kwargs):
+        if logs and "loss" in logs:
+            self.loss = float(logs["loss"])
+
+    def on_step_end(self, args, state: TrainerState, control: TrainerControl, **kwargs):
+        if self.bar is None or not 0 < state.global_step <= len(self.batches):
+            return
+        batch = self.batches[state.global_step - 1]
+        self.mono_done += batch.kind == "mono"
+        label = f"mono:{batch.pairs[0].query_lang}" if batch.kind == "mono" else "cross"
+        postfix: dict[str, Any] = {
+            "batch": label,
+            "mono": f"{self.mono_done / state.global_step:.2f}",
+        }
+        if self.loss is not None:
+            postfix["loss"] = f"{self.loss:.4f}"
+        self.bar.set_postfix(postfix, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class LareqaEvalCallback(TrainerCallback):
+    """Every ``every`` steps (and at the last step) evaluate on a LAReQA set on the main
+    process; each result is written to ``out/evals/step-<N>.json``."""
+
+    def __init__(
+        self,
+        every: int,
+        evaluate: Callable[[Any], dict[str, Any]],
+        out: Path,
+    ) -> None:
+        self.every = every
+        self.evaluate = evaluate
+        self.out = Path(out)
+        self.summaries: list[dict[str, Any]] = []
+
+    def on_step_end(self, args, state: TrainerState, control: TrainerControl, **kwargs):
+        step = state.global_step
+        if not (step % self.every == 0 or step == state.max_steps):
+            return
+        if not state.is_world_process_zero:
+            return
+        model = kwargs["model"]
+        result = self.evaluate(getattr(model, "module", model))
+        atomic_write_json(self.out / "evals" / f"step-{step}.json", result)
+        summary = {"step": step, **eval_summary(result)}
+        self.summaries.append(summary)
+        tqdm.write(
+            f"step {step}: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in summary.items() if isinstance(v, float))
+        )
+
+
+def eval_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """mono / cross / multi mAP and rank distance from a LAReQA result document."""
+    settings = result.get("settings", {})
+    summary: dict[str, Any] = {
+        f"{name}_map": settings[name]["map"]
+        for name in ("mono", "cross", "multi")
+        if name in settings
+    }
+    if "rank_distance" in result.get("bias", {}):
+        summary["rank_distance"] = result["bias"]["rank_distance"]
+    return summary
+
+
+def with_model(loaded: Any, model: Any) -> Any:
+    """A copy of a LoadedModel record that points at ``model`` (the weights being trained)."""
+    return dataclasses.replace(loaded, model=model)

@@ -1,0 +1,481 @@
+"""Fine-tuning on top of the sentence-transformers trainer with planned mono/cross batches.
+
+What xmir adds to ``SentenceTransformerTrainer``: the batch plan (see
+:mod:`xmir.train.plan_dataset`), a per-step check that each rank's loss receives exactly its
+slice of the plan, atomic verified checkpoints (:mod:`xmir.train.checkpoints`), and the run
+metadata. The loss is MultipleNegativesRankingLoss (InfoNCE with in-batch negatives, scale =
+1 / temperature), or its GradCache variant for batches larger than memory allows; under data
+parallelism embeddings are gathered across devices.
+
+Output folder::
+
+    OUT/                a sentence-transformers model (at the end of the run)
+    OUT/xmir-train.json run metadata (status "running" until the model is saved)
+    OUT/batches.jsonl   the batch plan, one line per step and rank
+    OUT/checkpoints/    checkpoint-<step> folders for --resume
+    OUT/evals/          step-<N>.json when --eval-every is given
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from sentence_transformers import SentenceTransformerTrainer
+from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+from xmir.errors import XmirError
+from xmir.io import atomic_write_json
+from xmir.provenance import library_versions, utc_now
+from xmir.train.callbacks import LareqaEvalCallback, MixProgressCallback, with_model
+from xmir.train.checkpoints import (
+    CHECKPOINT_PREFIX,
+    list_checkpoints,
+    publish,
+    rotate,
+    staging_root,
+    verify_checkpoint,
+    write_manifest,
+)
+from xmir.train.config import TrainConfig
+from xmir.train.plan_dataset import (
+    ROW_COLUMN,
+    ConsecutiveBatchSampler,
+    PlanRows,
+    build_plan_dataset,
+    expected_rows,
+)
+from xmir.train.prepare import (
+    PreparedRun,
+    load_eval_set,
+    plan_record,
+    prepare_run,
+    world_size_from_env,
+    write_batches,
+)
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+    from xmir.models.registry import LoadedModel
+
+RUN_FILE = "xmir-train.json"
+CHECKPOINT_DIR = "checkpoints"
+MAX_GRAD_NORM = 1.0
+
+
+class XmirTrainer(SentenceTransformerTrainer):
+    """SentenceTransformerTrainer that checks the plan slice per step and saves atomically."""
+
+    def __init__(self, *args: Any, keep_checkpoints: int, manifest: dict[str, Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.keep_checkpoints = keep_checkpoints
+        self.manifest_extra = manifest
+        self._staging: Path | None = None
+
+    def compute_loss(
+        self,
+        model: Any,
+        inputs: dict[str, Any],
+        return_outputs: bool = False,
+        num_items_in_batch: Any = None,
+    ) -> Any:
+        if model.training:
+            self._check_rows(inputs.get(ROW_COLUMN))
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    def _check_rows(self, rows: torch.Tensor | None) -> None:
+        step = self.state.global_step + 1
+        expected = expected_rows(
+            step,
+            self.args.process_index,
+            self.args.world_size,
+            self.args.per_device_train_batch_size,
+        )
+        got = [] if rows is None else rows.tolist()
+        if got != list(expected):
+            raise RuntimeError(
+                f"rank {self.args.process_index} received plan rows {got[:3]}... at step {step}, "
+                f"expected {expected.start}..{expected.stop - 1}: the data loader does not follow "
+                "the batch plan"
+            )
+
+    def _get_output_dir(self, trial: Any) -> str:
+        if self._staging is not None:
+            return str(self._staging)
+        return super()._get_output_dir(trial)
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        """Write into a staging folder, hash it, then rename it into place (all or nothing)."""
+        root = Path(self.args.output_dir)
+        main = self.is_world_process_zero()
+        step = self.state.global_step
+        try:
+            if main:
+                staging_root(root)
+            self.accelerator.wait_for_everyone()
+            self._staging = root / ".staging"
+            super()._save_checkpoint(model, trial)
+            self.accelerator.wait_for_everyone()
+            if main:
+                staged = self._staging / f"{CHECKPOINT_PREFIX}{step}"
+                write_manifest(staged, step, self.manifest_extra)
+                publish(staged, root)
+                rotate(root, self.keep_checkpoints)
+                shutil.rmtree(self._staging, ignore_errors=True)
+        except OSError as error:
+            if main:
+                shutil.rmtree(root / ".staging", ignore_errors=True)
+            raise XmirError(
+                f"could not write checkpoint {step} under {root} ({error.strerror or error}); "
+                "earlier checkpoints are intact: free disk space and rerun with --resume"
+            ) from error
+        finally:
+            self._staging = None
+        self.accelerator.wait_for_everyone()
+
+
+# ----------------------------------------------------------------------------- building blocks
+
+
+def resolve_precision(requested: str) -> str:
+    """fp32 on CPU; bf16 where the GPU supports it, else fp16 (``auto``)."""
+    cuda = torch.cuda.is_available()
+    bf16_ok = cuda and torch.cuda.is_bf16_supported()
+    if requested == "auto":
+        return "bf16" if bf16_ok else "fp16" if cuda else "fp32"
+    if requested == "bf16" and not bf16_ok:
+        raise XmirError("--precision bf16 needs a GPU with bf16 support; use fp32 (or auto)")
+    if requested == "fp16" and not cuda:
+        raise XmirError("--precision fp16 needs a CUDA GPU; use fp32 (or auto) on CPU")
+    return requested
+
+
+def freeze_word_embeddings(model: SentenceTransformer) -> int:
+    """Stop training the word-embedding matrix; returns how many parameters were frozen."""
+    first = model[0]
+    backbone = getattr(first, "auto_model", None)
+    if backbone is None or not hasattr(backbone, "get_input_embeddings"):
+        raise XmirError("--freeze-embeddings needs a transformer encoder as the first module")
+    weight = backbone.get_input_embeddings().weight
+    weight.requires_grad_(False)
+    return int(weight.numel())
+
+
+def build_loss(model: SentenceTransformer, config: TrainConfig, world_size: int) -> torch.nn.Module:
+    """InfoNCE with in-batch negatives (GradCache variant with --mini-batch-size)."""
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
+
+    gather = world_size > 1
+    if config.mini_batch_size is not None:
+        return CachedMultipleNegativesRankingLoss(
+            model,
+            scale=config.scale,
+            mini_batch_size=config.mini_batch_size,
+            gather_across_devices=gather,
+        )
+    return MultipleNegativesRankingLoss(model, scale=config.scale, gather_across_devices=gather)
+
+
+def training_arguments(
+    config: TrainConfig, run: PreparedRun, loaded: LoadedModel, precision: str
+) -> Any:
+    """The sentence-transformers / transformers arguments for this run."""
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    on_cpu = not torch.cuda.is_available()
+    passage = loaded.passage_prefix or ""
+    prompts = {"anchor": loaded.query_prefix or "", "positive": passage, "negative": passage}
+    return SentenceTransformerTrainingArguments(
+        output_dir=str(Path(config.out) / CHECKPOINT_DIR),
+        per_device_train_batch_size=config.batch_size,
+        max_steps=run.total_steps,
+        learning_rate=config.lr,
+        weight_decay=config.weight_decay,
+        warmup_steps=config.warmup_steps(run.total_steps),
+        lr_scheduler_type="linear",
+        optim="adamw_torch",
+        adam_beta1=config.adam_beta1,
+        adam_beta2=config.adam_beta2_for(run.global_batch_size),
+        max_grad_norm=MAX_GRAD_NORM,
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=precision == "bf16",
+        fp16=precision == "fp16",
+        use_cpu=on_cpu,
+        ddp_backend="gloo" if on_cpu and run.world_size > 1 else None,
+        save_strategy="steps",
+        save_steps=config.save_every,
+        logging_strategy="steps",
+        logging_steps=1,
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_drop_last=True,
+        batch_sampler=ConsecutiveBatchSampler,
+        prompts={key: value for key, value in prompts.items() if value},
+        accelerator_config={"split_batches": False},
+    )
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> dict[str, Any]:
+    """Fine-tune ``config.model`` with the planned batches; returns the run metadata.
+
+    Launch the same call under ``torchrun`` / ``accelerate launch`` for data parallelism.
+    """
+    from xmir.models.registry import load_model
+
+    out = Path(config.out)
+    world_size = world_size_from_env()
+    main = int(os.environ.get("RANK", "0")) == 0
+    recorded = read_run_record(out)
+    if resume and recorded is not None and recorded.get("status") == "finished":
+        return recorded
+    checkpoint = resume_point(config, out, recorded, resume=resume, check_fresh=main)
+    run = prepare_run(config, world_size)
+    loaded = load_model(config.model, device="cpu")  # the trainer moves it to its device
+    model = loaded.model
+    if config.max_seq_length is not None:
+        model.max_seq_length = config.max_seq_length
+    frozen = freeze_word_embeddings(model) if config.freeze_embeddings else 0
+    precision = resolve_precision(config.precision)
+    metadata = run_metadata(config, run, loaded, model, frozen, precision, recorded, checkpoint)
+    if main:
+        write_batches(run, out)
+        atomic_write_json(out / RUN_FILE, metadata)
+
+    progress = MixProgressCallback(run.batches)
+    extra: list[TrainerCallback] = [progress]
+    evaluator = _eval_callback(config, loaded, out)
+    if evaluator is not None:
+        extra.append(evaluator)
+    trainer = XmirTrainer(
+        model=model,
+        args=training_arguments(config, run, loaded, precision),
+        train_dataset=build_plan_dataset(
+            PlanRows(run.batches, run.pool, use_negatives=run.use_negatives)
+        ),
+        loss=build_loss(model, config, world_size),
+        callbacks=[*extra, *callbacks],
+        keep_checkpoints=config.keep_checkpoints,
+        manifest={"config_fingerprint": config.fingerprint()},
+    )
+    for default in (PrinterCallback, ProgressCallback):
+        trainer.remove_callback(default)
+    start_step = _checkpoint_step(checkpoint)
+    clock = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    seconds = time.perf_counter() - clock
+    trainer.accelerator.wait_for_everyone()
+    if main:
+        save_model_atomically(model, out)
+        steps_now = trainer.state.global_step - start_step
+        metadata.update(
+            status="finished",
+            finished=utc_now(),
+            training={
+                "steps_this_session": steps_now,
+                "seconds_this_session": round(seconds, 3),
+                "pairs_per_second": round(steps_now * run.global_batch_size / seconds, 3)
+                if seconds > 0
+                else None,
+                "train_loss_mean": output.training_loss,
+                "loss_per_step": [
+                    {"step": entry["step"], "loss": entry["loss"]}
+                    for entry in trainer.state.log_history
+                    if "loss" in entry
+                ],
+            },
+            evaluations=(recorded or {}).get("evaluations", [])
+            + (evaluator.summaries if evaluator else []),
+        )
+        atomic_write_json(out / RUN_FILE, metadata)
+    trainer.accelerator.wait_for_everyone()
+    return metadata
+
+
+def dry_run(config: TrainConfig, world_size: int | None = None) -> PreparedRun:
+    """Only plan the batches: write ``batches.jsonl`` and return the prepared run."""
+    out = Path(config.out)
+    if (out / RUN_FILE).exists():
+        raise XmirError(f"{out} holds a training run; give --dry-run another --out folder")
+    run = prepare_run(config, world_size or world_size_from_env())
+    write_batches(run, out)
+    return run
+
+
+def read_run_record(out: Path) -> dict[str, Any] | None:
+    path = out / RUN_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise XmirError(f"{path} is not readable JSON; move the folder aside or fix it") from None
+
+
+def resume_point(
+    config: TrainConfig,
+    out: Path,
+    recorded: dict[str, Any] | None,
+    *,
+    resume: bool,
+    check_fresh: bool = True,
+) -> Path | None:
+    """The verified checkpoint to continue from (None: start at step 0).
+
+    Without ``resume`` an existing run in ``out`` is refused rather than overwritten.
+    """
+    checkpoints = list_checkpoints(out / CHECKPOINT_DIR)
+    if not resume:
+        if check_fresh and (recorded is not None or checkpoints):
+            raise XmirError(
+                f"{out} already holds a training run; pass --resume to continue it or "
+                "choose another --out"
+            )
+        return None
+    if recorded is not None:
+        changed = config.differences(recorded.get("config", {}))
+        if changed:
+            raise XmirError(
+                f"--resume with different settings than the run in {out}: "
+                f"{', '.join(changed)}; use the original options or another --out"
+            )
+    if not checkpoints:
+        return None
+    latest = checkpoints[-1][1]
+    verify_checkpoint(latest)
+    return latest
+
+
+def _checkpoint_step(checkpoint: Path | None) -> int:
+    return int(checkpoint.name[len(CHECKPOINT_PREFIX) :]) if checkpoint else 0
+
+
+def save_model_atomically(model: SentenceTransformer, out: Path) -> None:
+    """Save the model into a staging folder, then move each entry into ``out``."""
+    staging = out / ".final-model"
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        model.save(str(staging), create_model_card=False)
+        for entry in sorted(staging.iterdir()):
+            target = out / entry.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(entry, target)
+    except OSError as error:
+        raise XmirError(
+            f"could not save the final model into {out} ({error.strerror or error}); the "
+            "checkpoints are intact: free disk space and rerun with --resume"
+        ) from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def run_metadata(
+    config: TrainConfig,
+    run: PreparedRun,
+    loaded: LoadedModel,
+    model: SentenceTransformer,
+    frozen: int,
+    precision: str,
+    recorded: dict[str, Any] | None,
+    checkpoint: Path | None,
+) -> dict[str, Any]:
+    """The self-describing record of a run (rewritten at the end with the outcome)."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    resumed = list((recorded or {}).get("resumed_from", []))
+    if checkpoint is not None:
+        resumed.append({"checkpoint": checkpoint.name, "at": utc_now()})
+    return {
+        "xmir_train": 1,
+        "status": "running",
+        "started": (recorded or {}).get("started", utc_now()),
+        "config": config.to_record(),
+        "config_fingerprint": config.fingerprint(),
+        "model": {
+            "spec": loaded.spec,
+            "description": loaded.description,
+            "source": loaded.source,
+            "weights_sha256": loaded.weights_sha256,
+            "total_params": loaded.total_params,
+            "non_embedding_params": loaded.non_embedding_params,
+            "trainable_params": int(trainable),
+            "frozen_word_embedding_params": frozen,
+            "query_prefix": loaded.query_prefix,
+            "passage_prefix": loaded.passage_prefix,
+            "max_seq_length": model.max_seq_length,
+        },
+        "plan": plan_record(run),
+        "loss": {
+            "name": "CachedMultipleNegativesRankingLoss"
+            if config.mini_batch_size
+            else "MultipleNegativesRankingLoss",
+            "temperature": config.temperature,
+            "scale": config.scale,
+            "similarity": "cosine",
+            "gather_across_devices": run.world_size > 1,
+            "mini_batch_size": config.mini_batch_size,
+        },
+        "optimizer": {
+            "name": "AdamW",
+            "lr": config.lr,
+            "weight_decay": config.weight_decay,
+            "betas": [config.adam_beta1, config.adam_beta2_for(run.global_batch_size)],
+            "beta2_reference": config.adam_beta2,
+            "beta2_reference_batch": config.beta2_reference_batch,
+            "schedule": "linear warmup then linear decay",
+            "warmup_steps": config.warmup_steps(run.total_steps),
+            "max_grad_norm": MAX_GRAD_NORM,
+        },
+        "precision": precision,
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "seed": config.seed,
+        "versions": library_versions(),
+        "resumed_from": resumed,
+        "outputs": {
+            "model": ".",
+            "batches": "batches.jsonl",
+            "checkpoints": f"{CHECKPOINT_DIR}/",
+            "batch_plan_check": "every rank checks at every step that its loss inputs are "
+            "its slice of batches.jsonl",
+        },
+    }
+
+
+def _eval_callback(
+    config: TrainConfig, loaded: LoadedModel, out: Path
+) -> LareqaEvalCallback | None:
+    if config.eval_every is None:
+        return None
+    from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
+
+    eval_set = load_eval_set(config, max_questions=config.eval_max_questions)
+    options = EvalOptions(
+        with_context=config.with_context, use_cache=False, show_progress=False, seed=config.seed
+    )
+
+    def evaluate(model: Any) -> dict[str, Any]:
+        result = evaluate_lareqa(with_model(loaded, model), eval_set, options)
+        result.pop("per_query", None)
+        return result
+
+    return LareqaEvalCallback(config.eval_every, evaluate, out)
