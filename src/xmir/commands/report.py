@@ -40,19 +40,32 @@ def report_command(
 
 
 def print_main_table(table: MainTable, *, many_batches: bool) -> None:
-    """Table 1 in the terminal: bold marks the best in each column within a model size."""
-    rich_table = Table(title="mAP (mean ± std over seeds); RD = rank distance, lower is better")
-    for header in ("model", "strategy", *table.headers()):
-        rich_table.add_column(
-            header, justify="left" if header in ("model", "strategy") else "right"
+    """Table 1 in the terminal, one table per dataset; bold green marks the best in each
+    column within a model size."""
+    from xmir.sweep.figures import DATASET_TITLES
+    from xmir.sweep.table import METRIC_HEADERS
+
+    for dataset in dict.fromkeys(d for d, _ in table.columns):
+        positions = [i for i, (d, _) in enumerate(table.columns) if d == dataset]
+        rich_table = Table(
+            title=f"{DATASET_TITLES.get(dataset, dataset)}: mAP (mean±std over seeds); "
+            "RD = rank distance, lower is better"
         )
-    previous = None
-    for row in table.rows:
-        cells = [
-            f"[bold green]{format_cell(cell, metric)}[/]" if best else format_cell(cell, metric)
-            for cell, best, (_, metric) in zip(row.cells, row.best, table.columns, strict=True)
-        ]
-        size = row.size if row.size != previous else ""
-        rich_table.add_row(size, row_label(row, many_batches), *cells, end_section=False)
-        previous = row.size
-    console.print(rich_table)
+        rich_table.add_column("size", no_wrap=True)
+        rich_table.add_column("strategy", no_wrap=True)
+        for i in positions:
+            rich_table.add_column(
+                METRIC_HEADERS[table.columns[i][1]], justify="right", no_wrap=True
+            )
+        previous = None
+        for row in table.rows:
+            cells = []
+            for i in positions:
+                text = format_cell(row.cells[i], table.columns[i][1], compact=True)
+                cells.append(f"[bold green]{text}[/]" if row.best[i] else text)
+            size = row.params if row.size != previous else ""
+            rich_table.add_row(size, row_label(row, many_batches), *cells)
+            previous = row.size
+        console.print(rich_table)
+    sizes = dict.fromkeys(f"{row.params} = {row.group.model}" for row in table.rows)
+    console.print("size = non-embedding parameters: " + "; ".join(sizes), highlight=False)

@@ -61,9 +61,15 @@ def _params_axis(ax: Axes, sizes: Sequence[float]) -> None:
         ax.set_xlim(low / 1.25, high * 1.25)
 
 
+def display_label(label: str) -> str:
+    """How a strategy label reads in figures and tables (``none`` is the untrained encoder)."""
+    return "untrained" if label == "none" else label
+
+
 def _series_label(label: str, batch: int | None, summary: Summary) -> str:
     many_batches = len(summary.batch_sizes()) > 1
-    return label if label == "none" or not many_batches else f"{label} b{batch}"
+    shown = display_label(label)
+    return shown if label == "none" or not many_batches else f"{shown} b{batch}"
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -198,7 +204,7 @@ def plot_cross_heatmaps(summary: Summary, dataset: str, model: str, path: Path) 
     languages = sorted({lang for m in matrices.values() for lang in m[1]})  # type: ignore[index]
     stacked = [_dense(matrices[g], languages) for g in groups]
     vmin, vmax = np.nanmin(stacked), np.nanmax(stacked)
-    columns = min(3, len(groups))
+    columns = 2 if len(groups) == 4 else min(3, len(groups))
     rows = -(-len(groups) // columns)
     fig, grid = plt.subplots(
         rows,
@@ -277,7 +283,7 @@ def plot_batch_mix(summary: Summary, path: Path) -> Path | None:
     if not runs:
         return None
     languages = sorted({lang for r in runs for lang in r.batch_mix["query_language_share"]})  # type: ignore[index]
-    cmap = plt.get_cmap("tab20")
+    cmap = plt.get_cmap("tab20b")
     height = 0.32 * len(runs) + 1.8
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, height), sharey=True, layout="constrained")
     ys = np.arange(len(runs))
@@ -291,7 +297,6 @@ def plot_batch_mix(summary: Summary, path: Path) -> Path | None:
     left.set_xlim(0, 1)
     left.set_xlabel("share of batches")
     left.set_title("batch types (realised)")
-    left.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=8)
     offsets = np.zeros(len(runs))
     for index, lang in enumerate(languages):
         shares = np.array([r.batch_mix["query_language_share"].get(lang, 0.0) for r in runs])  # type: ignore[index]
@@ -300,9 +305,11 @@ def plot_batch_mix(summary: Summary, path: Path) -> Path | None:
     right.set_xlim(0, 1)
     right.set_xlabel("share of training pairs")
     right.set_title("query languages (realised)")
-    right.legend(
-        loc="outside lower center", ncols=min(len(languages), 8), frameon=False, fontsize=8
-    )
+    handles, names = [], []
+    for ax in (left, right):
+        more_handles, more_names = ax.get_legend_handles_labels()
+        handles, names = handles + more_handles, names + more_names
+    fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 8), frameon=False)
     return _save(fig, path)
 
 

@@ -41,34 +41,63 @@ def _size(summary: Summary, model: str) -> str:
 def _dataset_paragraph(
     summary: Summary, dataset: str, series: list[GapSeries], comparisons: list[Comparison]
 ) -> str:
+    """A headline sentence, one bullet per setting, then tests and rank distance."""
     own = [s for s in series if s.dataset == dataset]
     if not own:
         return ""
-    sentences: list[str] = []
+    lead = [_headline(summary, dataset, own)]
     wins = _winners(summary, dataset)
     total = sum(wins.values())
     if total:
-        ranked = ", ".join(
-            f"{label} {n}" for label, n in sorted(wins.items(), key=lambda kv: -kv[1])
+        ranked = sorted(wins.items(), key=lambda kv: -kv[1])
+        shares = ", ".join(f"{label} in {n}" for label, n in ranked[1:])
+        lead.append(
+            f"Counting every size × setting cell ({total}), {ranked[0][0]} had the highest mean "
+            f"mAP in {ranked[0][1]}" + (f", {shares}" if shares else "") + "."
         )
-        sentences.append(
-            f"On {_name(dataset)}, over {len(summary.models)} model size(s) and the three settings, "
-            f"the strategy with the highest mean mAP was: {ranked} (of {total} size × setting cells"
-            + (
-                f", batch size{'s' * (len(summary.batch_sizes()) > 1)} "
-                f"{', '.join(str(b) for b in summary.batch_sizes())}"
-                if summary.batch_sizes()[0]
-                else ""
-            )
-            + ")."
-        )
+    bullets = [f"- {_gap_sentence(summary, s)}" for s in own]
+    tail = [_significance_sentence([c for c in comparisons if c.dataset == dataset])]
+    tail.append(_rank_distance_sentence(summary, dataset))
+    return "\n\n".join([" ".join(lead), "\n".join(bullets), " ".join(t for t in tail if t)]).strip()
+
+
+def _headline(summary: Summary, dataset: str, own: list[GapSeries]) -> str:
+    """Where hybrid beats the best single strategy, and which way the gap moves with size."""
+    verdicts: dict[str, list[str]] = {}
+    trends: dict[str, list[str]] = {}
     for s in own:
-        sentences.append(_gap_sentence(summary, s))
-    sentences.append(_significance_sentence([c for c in comparisons if c.dataset == dataset]))
-    distance = _rank_distance_sentence(summary, dataset)
-    if distance:
-        sentences.append(distance)
-    return " ".join(s for s in sentences if s)
+        models = [m for m in summary.models if any(p.model == m for p in s.points)]
+        ahead = [m for m in models if s.mean_gap(m) > 0]
+        if len(ahead) == len(models):
+            verdict = "at every size"
+        elif not ahead:
+            verdict = "at no size"
+        else:
+            verdict = "only at " + _list(format_params(summary.params.get(m) or 0) for m in ahead)
+        name = SETTING_TITLES[s.setting] + (
+            f" ({s.hybrid}, batch {s.batch_size})" if len(own) > 3 else ""
+        )
+        verdicts.setdefault(verdict, []).append(name)
+        if s.fit is not None:
+            low, high = s.fit.slope_ci
+            direction = "grows" if s.fit.slope > 0 else "shrinks"
+            sure = "clearly" if low > 0 or high < 0 else "but not distinguishably from flat"
+            trends.setdefault(f"{direction} {sure}", []).append(SETTING_TITLES[s.setting])
+    parts = [
+        f"{verdict} in the {_list(names)} setting{'s' * (len(names) > 1)}"
+        for verdict, names in verdicts.items()
+    ]
+    text = (
+        f"On {_name(dataset)} ({len(summary.models)} model size{'s' * (len(summary.models) > 1)}), "
+        f"hybrid beats the best single strategy {'; '.join(parts)}."
+    )
+    if trends:
+        moves = [
+            f"{how} in the {_list(names)} setting{'s' * (len(names) > 1)}"
+            for how, names in trends.items()
+        ]
+        text += f" With size (log-linear fit), the gap {'; '.join(moves)}."
+    return text
 
 
 def _winners(summary: Summary, dataset: str) -> dict[str, int]:

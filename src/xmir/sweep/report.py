@@ -120,7 +120,7 @@ def _markdown(
     parts += [
         "## Table 1: mAP per model size and strategy",
         "",
-        "Mean ± sample std over seeds (`none` = the untrained encoder, evaluated once). Bold: best "
+        "Mean ± sample std over seeds (untrained: the encoder before fine-tuning, evaluated once). Bold: best "
         "in its column within one model size (highest mAP; lowest rank distance, RD).",
         "",
         _table_markdown(table, summary),
@@ -182,13 +182,16 @@ def _params(value: int | None) -> str:
 def _table_markdown(table: MainTable, summary: Summary) -> str:
     many = len(summary.batch_sizes()) > 1
     headers = ["model", "strategy", "seeds", *table.headers()]
-    rows = []
+    rows, previous = [], None
     for row in table.rows:
         cells = [
             f"**{format_cell(cell, metric)}**" if best else format_cell(cell, metric)
             for cell, best, (_, metric) in zip(row.cells, row.best, table.columns, strict=True)
         ]
-        rows.append([row.size, row_label(row, many), str(row.seeds), *cells])
+        rows.append(
+            [row.size if row.size != previous else "", row_label(row, many), str(row.seeds), *cells]
+        )
+        previous = row.size
     return _md_table(headers, rows, ["---", "---", "---:"] + ["---:"] * len(table.columns))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xmir.sweep.aggregate import LOWER_IS_BETTER, Cell, Group, Summary
-from xmir.sweep.figures import DATASET_TITLES, format_params
+from xmir.sweep.figures import DATASET_TITLES, display_label, format_params
 
 TABLE_METRICS = ("mono", "cross", "multi", "rank_distance")
 METRIC_HEADERS = {"mono": "mono", "cross": "cross", "multi": "multi", "rank_distance": "RD ↓"}
@@ -17,6 +17,7 @@ class TableRow:
 
     group: Group
     size: str
+    params: str
     seeds: int
     cells: list[Cell | None]
     best: list[bool]
@@ -50,23 +51,32 @@ def main_table(summary: Summary) -> MainTable:
                 cell is not None and len(groups) > 1 and cell.mean == best_values[i]
                 for i, cell in enumerate(row)
             ]
-            rows.append(TableRow(group, size, len(summary.runs(group)), row, best))
+            rows.append(
+                TableRow(
+                    group,
+                    size,
+                    format_params(params) if params else "?",
+                    len(summary.runs(group)),
+                    row,
+                    best,
+                )
+            )
     return MainTable(columns, rows)
 
 
-def format_cell(cell: Cell | None, metric: str) -> str:
+def format_cell(cell: Cell | None, metric: str, *, compact: bool = False) -> str:
     """``0.612 ± 0.004`` (mAP) or ``286.6 ± 3.1`` (rank distance); ``–`` when missing."""
     if cell is None:
         return "–"
     digits = 1 if metric == "rank_distance" else 3
     text = f"{cell.mean:.{digits}f}"
     if cell.std is not None:
-        text += f" ± {cell.std:.{digits}f}"
+        text += f"{'±' if compact else ' ± '}{cell.std:.{digits}f}"
     return text
 
 
 def row_label(row: TableRow, many_batches: bool) -> str:
-    label = row.group.strategy_label
+    label = display_label(row.group.strategy_label)
     if many_batches and row.group.batch_size is not None:
         label += f" b{row.group.batch_size}"
     return label
