@@ -63,7 +63,9 @@ def test_training_writes_a_loadable_model_and_its_record(
     from sentence_transformers import SentenceTransformer
 
     out = tmp_path / "run"
-    config = _config(tiny_model_dir, toy_data_dir, out, steps=3, freeze_embeddings=True)
+    config = _config(
+        tiny_model_dir, toy_data_dir, out, steps=3, freeze_embeddings=True, log_every=1
+    )
     metadata = train(config)
 
     model = SentenceTransformer(str(out), device="cpu")
@@ -80,7 +82,7 @@ def test_training_writes_a_loadable_model_and_its_record(
     assert record["plan"]["realised_mix"]["steps"] == 3
     assert record["model"]["frozen_word_embedding_params"] == before[WORD_EMBEDDINGS].numel()
     assert record["loss"]["scale"] == pytest.approx(20.0)
-    assert [e["step"] for e in record["training"]["loss_per_step"]] == [1, 2, 3]
+    assert [e["step"] for e in record["training"]["loss_log"]] == [1, 2, 3]
     assert set(record["plan"]["data"]["file_sha256"]) == {"de.json", "en.json", "es.json"}
     # the real run writes the plan the dry run describes
     expected = batches_jsonl(prepare_run(config, world_size=1))

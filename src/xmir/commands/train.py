@@ -101,6 +101,7 @@ def train_command(
     max_seq_length: Annotated[int | None, typer.Option(help="Truncate inputs to N tokens.")] = None,
     save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 100,
     keep_checkpoints: Annotated[int, typer.Option(help="Newest checkpoints to keep.")] = 2,
+    log_every: Annotated[int, typer.Option(help="Log the loss every N steps (and step 1).")] = 10,
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
     ] = False,
@@ -151,6 +152,7 @@ def train_command(
         max_seq_length=max_seq_length,
         save_every=save_every,
         keep_checkpoints=keep_checkpoints,
+        log_every=log_every,
     )
     if world_size is not None and not dry_run:
         raise XmirError("--world-size is for --dry-run; a real run takes it from torchrun")

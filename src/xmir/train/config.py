@@ -14,7 +14,9 @@ from xmir.train.samplers import STRATEGIES
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 # Settings that do not change the trained weights: a resumed run may differ in these.
-_NOT_FINGERPRINTED = frozenset({"out", "data_dir", "eval_data", "eval_every", "eval_max_questions"})
+_NOT_FINGERPRINTED = frozenset(
+    {"out", "data_dir", "eval_data", "eval_every", "eval_max_questions", "log_every"}
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class TrainConfig:
     max_seq_length: int | None = None
     save_every: int = 100
     keep_checkpoints: int = 2
+    log_every: int = 10
 
     def __post_init__(self) -> None:
         self.validate()
@@ -74,6 +77,7 @@ class TrainConfig:
         _positive("--mini-batch-size", self.mini_batch_size)
         _positive("--save-every", self.save_every)
         _positive("--keep-checkpoints", self.keep_checkpoints)
+        _positive("--log-every", self.log_every)
         _positive("--eval-every", self.eval_every)
         _positive("--beta2-reference-batch", self.beta2_reference_batch)
         _positive("--max-seq-length", self.max_seq_length)

@@ -217,7 +217,8 @@ def training_arguments(
         save_strategy="steps",
         save_steps=config.save_every,
         logging_strategy="steps",
-        logging_steps=1,
+        logging_steps=config.log_every,  # a log gathers the loss across ranks: not every step
+        logging_first_step=True,
         report_to="none",
         disable_tqdm=True,
         dataloader_drop_last=True,
@@ -297,7 +298,7 @@ def train(
                 if seconds > 0
                 else None,
                 "train_loss_mean": output.training_loss,
-                "loss_per_step": [
+                "loss_log": [
                     {"step": entry["step"], "loss": entry["loss"]}
                     for entry in trainer.state.log_history
                     if "loss" in entry
