@@ -22,10 +22,10 @@ from xmir.train.trainer import RUN_FILE, XmirTrainer, train
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
 
-def _config(model_dir: Path, data_dir: Path, out: Path, **changes: object) -> TrainConfig:
+def _config(model_dir: Path, train_dir: Path, out: Path, **changes: object) -> TrainConfig:
     settings = {
         "model": str(model_dir),
-        "train_data": str(data_dir),
+        "train_data": str(train_dir),
         "train_format": "lareqa",
         "out": out,
         "strategy": "hybrid",
@@ -144,13 +144,16 @@ def test_full_disk_while_saving_keeps_earlier_checkpoints(
 
     monkeypatch.setattr(XmirTrainer, "_save_optimizer_and_scheduler", fill_disk_at_step_4)
     out = tmp_path / "full"
+    config = _config(tiny_model_dir, toy_data_dir, out, mini_batch_size=2)  # GradCache path too
     with pytest.raises(XmirError, match=r"No space left on device.*earlier checkpoints are intact"):
-        train(_config(tiny_model_dir, toy_data_dir, out))
+        train(config)
     root = out / "checkpoints"
     assert [step for step, _ in list_checkpoints(root)] == [2]
     verify_checkpoint(root / "checkpoint-2")
     assert not (root / ".staging").exists()
-    assert json.loads((out / RUN_FILE).read_text(encoding="utf-8"))["status"] == "running"
+    record = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+    assert record["status"] == "running"
+    assert record["loss"]["name"] == "CachedMultipleNegativesRankingLoss"
 
 
 def test_zero_shot_guard_on_real_data(data_dir: Path, tmp_path: Path) -> None:
@@ -171,3 +174,28 @@ def test_zero_shot_guard_on_real_data(data_dir: Path, tmp_path: Path) -> None:
     assert allowed["checked"] and allowed["allowed"] and allowed["exact_matches"] > 0
     clean = prepare_run(replace(config, train_data="mlqa-r")).overlap
     assert clean["checked"] and clean["clean"]
+
+
+def test_evaluation_every_n_steps(
+    tiny_model_dir: Path, toy_data_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "evaluated"
+    config = _config(
+        tiny_model_dir,
+        toy_data_dir,
+        out,
+        steps=3,
+        save_every=10,
+        data_dir=data_dir,
+        eval_data="xquad-r",
+        eval_every=2,
+        eval_max_questions=3,
+    )
+    metadata = train(config)
+    assert metadata["plan"]["overlap_check"]["clean"]
+    assert [e["step"] for e in metadata["evaluations"]] == [2, 3]  # every 2 steps and the last
+    result = json.loads((out / "evals" / "step-2.json").read_text(encoding="utf-8"))
+    assert result["dataset"]["queries"] == 3 * 11
+    summary = metadata["evaluations"][0]
+    assert summary["mono_map"] == result["settings"]["mono"]["map"]
+    assert 0.0 < summary["multi_map"] <= 1.0 and summary["rank_distance"] >= 0
