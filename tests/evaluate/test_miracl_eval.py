@@ -250,3 +250,44 @@ def test_multi_process_pool_encodes_like_one_process(loaded: Any) -> None:
         pooled = [encode(texts[:25]), encode(texts[25:])]  # one pool serves every chunk
     np.testing.assert_allclose(np.concatenate(pooled), single, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(single, axis=1), 1.0, rtol=1e-5)
+
+
+def test_cli_prints_a_row_per_language_and_writes_the_result(
+    tiny_model_dir: Path, fixture: MiraclFixture, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from xmir.cli import app
+
+    out = tmp_path / "miracl.json"
+    args = ["eval", "--model", str(tiny_model_dir), "--dataset", "miracl", "--languages", "sw,yo"]
+    args += ["--corpus", str(fixture.corpus), "--topics", fixture.topics, "--qrels", fixture.qrels]
+    result = CliRunner().invoke(app, [*args, "--search", "flat", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert set(doc["settings"]["mono"]["per_language"]) == {"sw", "yo"}
+    assert set(doc["bm25"]["settings"]["mono"]["per_language"]) == {"sw", "yo"}
+    assert doc["search"]["yo"]["method"] == "flat"
+    for text in ("BM25 nDCG@10", "sw", "yo", "mean", "2 topics without judgements"):
+        assert text in " ".join(result.output.split()), result.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "needs --corpus"),
+        (["--corpus", "hub", "--languages", "xx"], "unknown MIRACL language code"),
+        (["--corpus", "hub", "--search", "annoy"], "unknown search method"),
+    ],
+)
+def test_cli_bad_miracl_options_are_one_line_errors(
+    tiny_model_dir: Path, extra: list[str], message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from xmir.cli import app
+
+    args = ["eval", "--model", str(tiny_model_dir), "--dataset", "miracl", *extra]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output

@@ -13,6 +13,7 @@ from xmir.errors import XmirError
 from xmir.io import atomic_write_json
 
 LAREQA_DATASETS = ("xquad-r", "mlqa-r")
+MIRACL_DATASET = "miracl"
 
 
 def parse_languages(value: str | None) -> list[str] | None:
@@ -48,7 +49,7 @@ def eval_command(
     model: Annotated[
         str, typer.Option(help="Model spec: e5-small-q4[:layers=K], a local folder or a hub id.")
     ],
-    dataset: Annotated[str, typer.Option(help="xquad-r or mlqa-r.")],
+    dataset: Annotated[str, typer.Option(help="xquad-r, mlqa-r or miracl.")],
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -84,14 +85,41 @@ def eval_command(
     seed: Annotated[
         int, typer.Option(help="Recorded with the result (evaluation is deterministic).")
     ] = 0,
+    corpus: Annotated[
+        str | None, typer.Option(help="MIRACL corpus folder ({lang} placeholder allowed) or 'hub'.")
+    ] = None,
+    topics: Annotated[
+        str | None, typer.Option(help="MIRACL topics file ({lang} placeholder) or 'hub'.")
+    ] = None,
+    qrels: Annotated[
+        str | None, typer.Option(help="MIRACL qrels file ({lang} placeholder).")
+    ] = None,
+    search: Annotated[
+        str, typer.Option(help="MIRACL search: auto, exact, flat, ivf or hnsw.")
+    ] = "auto",
+    bm25: Annotated[bool, typer.Option(help="MIRACL: also report BM25 on the same corpus.")] = True,
 ) -> None:
-    """Evaluate an encoder zero-shot (LAReQA: mono, cross, multi mAP, R@1, R@10, bias)."""
+    """Evaluate an encoder zero-shot (LAReQA: mono, cross, multi mAP, R@1, R@10, bias;
+    MIRACL: nDCG@10 and R@100 per language over the corpus, with BM25 side by side)."""
     from xmir.data.lareqa import load_lareqa
     from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
     from xmir.models.registry import load_model
 
+    if dataset == MIRACL_DATASET:
+        from xmir.commands.eval_miracl import run_miracl_eval
+
+        if max_questions is not None or with_context:
+            raise XmirError("--max-questions and --with-context apply to xquad-r and mlqa-r only")
+        check_output_path(out)
+        return run_miracl_eval(
+            model=model, corpus=corpus, languages=parse_languages(languages), topics=topics,
+            qrels=qrels, data_dir=data_dir, search=search, bm25=bm25, out=out,
+            query_prefix=query_prefix, passage_prefix=passage_prefix, batch_size=batch_size,
+            max_seq_length=max_seq_length, device=device, cache=cache, seed=seed,
+        )  # fmt: skip
     if dataset not in LAREQA_DATASETS:
-        raise XmirError(f"unknown dataset {dataset!r}; choose one of: {', '.join(LAREQA_DATASETS)}")
+        known = ", ".join((*LAREQA_DATASETS, MIRACL_DATASET))
+        raise XmirError(f"unknown dataset {dataset!r}; choose one of: {known}")
     check_output_path(out)
     rset = load_lareqa(dataset, data_dir, parse_languages(languages), max_questions=max_questions)
     console.print(

@@ -1,0 +1,109 @@
+"""The MIRACL branch of ``xmir eval``: load the model, call :func:`evaluate_miracl`, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from xmir.commands.common import console
+from xmir.errors import XmirError
+from xmir.io import atomic_write_json
+
+
+def run_miracl_eval(
+    *,
+    model: str,
+    corpus: str | None,
+    languages: list[str] | None,
+    topics: str | None,
+    qrels: str | None,
+    data_dir: Path | None,
+    search: str,
+    bm25: bool,
+    out: Path | None,
+    query_prefix: str | None,
+    passage_prefix: str | None,
+    batch_size: int,
+    max_seq_length: int | None,
+    device: str | None,
+    cache: bool,
+    seed: int,
+) -> None:
+    """Evaluate ``model`` on MIRACL dev and print one row per language (dense and BM25)."""
+    from xmir.data.miracl import check_languages
+    from xmir.evaluate.corpus_search import choose_method
+    from xmir.evaluate.miracl import MiraclOptions, evaluate_miracl
+    from xmir.models.registry import load_model
+
+    if corpus is None:
+        raise XmirError("--dataset miracl needs --corpus: a MIRACL corpus folder or 'hub'")
+    check_languages(languages)
+    choose_method(0, search)  # an unknown method fails before the model loads
+    loaded = load_model(model, device=device)
+    if max_seq_length is not None:
+        loaded.model.max_seq_length = max_seq_length
+        loaded.max_seq_length = max_seq_length
+    options = MiraclOptions(
+        corpus=corpus,
+        languages=tuple(languages) if languages else None,
+        topics=topics,
+        qrels=qrels,
+        data_dir=data_dir,
+        search=search,
+        bm25=bm25,
+        query_prefix=query_prefix,
+        passage_prefix=passage_prefix,
+        batch_size=batch_size,
+        use_cache=cache,
+        seed=seed,
+    )
+    result = evaluate_miracl(loaded, options)
+    if out is not None:
+        atomic_write_json(out, result)
+    print_miracl_result(result)
+    if out is not None:
+        console.print(f"result written to {out}")
+
+
+def print_miracl_result(result: dict[str, Any]) -> None:
+    """One row per language and the mean (dense and BM25 nDCG@10 / Recall@100), then counts."""
+    mono = result["settings"]["mono"]
+    bm25 = result.get("bm25", {}).get("settings", {}).get("mono")
+    table = Table(title=f"MIRACL dev — {result['model']['spec']}")
+    columns = ["lang", "queries", "nDCG@10", "R@100"]
+    columns += ["BM25 nDCG@10", "BM25 R@100"] if bm25 else []
+    for column in columns:
+        table.add_column(column, justify="left" if column == "lang" else "right", no_wrap=True)
+    for lang in result["dataset"]["languages"]:
+        table.add_row(
+            lang, *_cells(mono["per_language"][lang], bm25 and bm25["per_language"][lang])
+        )
+    table.add_row("mean", *_cells(mono, bm25), style="bold")
+    console.print(table)
+    for lang, counts in result["counts"].items():
+        console.print(
+            f"{lang}: {counts['corpus_passages']:,} passages, "
+            f"{counts['relevant_missing_from_corpus']:,} of {counts['relevant_judgements']:,} "
+            f"judged-relevant missing from the corpus, search {result['search'][lang]['method']}"
+        )
+    skipped = {
+        name: sum(c[name] for c in result["counts"].values())
+        for name in (
+            "topics_without_judgements",
+            "judgements_without_topic",
+            "topics_without_relevant",
+        )
+    }
+    if any(skipped.values()):
+        console.print(
+            "skipped: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in skipped.items())
+        )
+
+
+def _cells(dense: dict[str, Any], lexical: dict[str, Any] | None) -> list[str]:
+    cells = [f"{dense['queries']:,}", f"{dense['ndcg@10']:.3f}", f"{dense['recall@100']:.3f}"]
+    if lexical:
+        cells += [f"{lexical['ndcg@10']:.3f}", f"{lexical['recall@100']:.3f}"]
+    return cells
