@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -114,8 +113,9 @@ def train_command(
 ) -> None:
     """Fine-tune a dual encoder on parallel data with mono / cross / hybrid batches.
 
-    Multi-GPU: launch the same command with ``torchrun --nproc-per-node N`` or ``accelerate
-    launch``; every rank then trains on its slice of one shared global batch per step.
+    Data parallel: run the same command under torchrun (torchrun --nproc-per-node N
+    --no-python xmir train ...) or accelerate launch; every rank trains on its slice of one
+    shared global batch per step.
     """
     from xmir.train.config import TrainConfig
 
@@ -173,10 +173,11 @@ def _dry_run(config: Any, world_size: int | None) -> None:
 
 
 def _train(config: Any, resume: bool) -> None:
+    from xmir.train.prepare import rank_from_env
     from xmir.train.trainer import train
 
     metadata = train(config, resume=resume)
-    if int(os.environ.get("RANK", "0")) != 0:
+    if rank_from_env() != 0:
         return
     print_mix(metadata["plan"])
     training = metadata.get("training", {})

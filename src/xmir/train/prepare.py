@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,11 +53,21 @@ class PreparedRun:
 
 
 def world_size_from_env() -> int:
-    """The data-parallel world size set by ``torchrun`` / ``accelerate launch`` (else 1)."""
+    """The data-parallel world size the launcher announced (torchrun, accelerate, MPI), as
+    accelerate reads it; 1 without a launcher."""
+    from accelerate.utils.environment import get_cpu_distributed_information
+
     try:
-        return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+        return max(1, get_cpu_distributed_information().world_size)
     except ValueError:
-        raise XmirError(f"WORLD_SIZE={os.environ['WORLD_SIZE']!r} is not a number") from None
+        raise XmirError("the launcher's WORLD_SIZE (or MPI size) is not a number") from None
+
+
+def rank_from_env() -> int:
+    """This process's global rank as the launcher announced it (0 without a launcher)."""
+    from accelerate.utils.environment import get_cpu_distributed_information
+
+    return get_cpu_distributed_information().rank
 
 
 def prepare_run(config: TrainConfig, world_size: int = 1) -> PreparedRun:

@@ -57,6 +57,7 @@ from xmir.train.prepare import (
     load_eval_set,
     plan_record,
     prepare_run,
+    rank_from_env,
     world_size_from_env,
     write_batches,
 )
@@ -245,7 +246,7 @@ def train(
 
     out = Path(config.out)
     world_size = world_size_from_env()
-    main = int(os.environ.get("RANK", "0")) == 0
+    main = rank_from_env() == 0
     recorded = read_run_record(out)
     if resume and recorded is not None and recorded.get("status") == "finished":
         return recorded
@@ -267,9 +268,16 @@ def train(
     evaluator = _eval_callback(config, loaded, out)
     if evaluator is not None:
         extra.append(evaluator)
+    args = training_arguments(config, run, loaded, precision)
+    if args.world_size != run.world_size:
+        raise XmirError(
+            f"the trainer runs {args.world_size} data-parallel processes but the launcher "
+            f"announced {run.world_size}; launch with torchrun (or accelerate launch) so that "
+            "WORLD_SIZE is set"
+        )
     trainer = XmirTrainer(
         model=model,
-        args=training_arguments(config, run, loaded, precision),
+        args=args,
         train_dataset=build_plan_dataset(
             PlanRows(run.batches, run.pool, use_negatives=run.use_negatives)
         ),
