@@ -228,6 +228,7 @@ def test_dispatch(tmp_path: Path) -> None:
     assert load_training_data(str(folder)).source["format"] == "squad"
     lareqa_style = load_training_data(str(folder), train_format="lareqa")
     assert lareqa_style.source["positive"] == "answer sentence"
+    assert lareqa_style.source["format"] == "lareqa"
     with pytest.raises(XmirError, match="unknown --train-format"):
         load_training_data(str(folder), train_format="csv")
     with pytest.raises(XmirError, match="drop --train-format"):

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -130,7 +130,8 @@ def load_training_data(
                 with_context=with_context,
                 max_questions=max_questions,
             )
-        return read_squad_dir(path, languages=languages, positive_unit="sentence")
+        data = read_squad_dir(path, languages=languages, positive_unit="sentence")
+        return replace(data, source={**data.source, "format": "lareqa"})
     if chosen == "squad":
         return read_squad_dir(path, languages=languages, positive_unit=positive_unit or "paragraph")
     raise XmirError(f"unknown --train-format {chosen!r}; choose one of: {', '.join(TRAIN_FORMATS)}")
