@@ -77,7 +77,12 @@ def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> None:
     selected = {r.run_id for r in sweep.shard(shard)}
     table = Table(title=f"sweep {sweep.spec.name}: plan")
     for column in ("#", "run id", "model", "strategy", "batch", "seed", "train", "eval", "state"):
-        table.add_column(column, justify="right" if column in ("#", "batch", "seed") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("#", "batch", "seed") else "left",
+            no_wrap=column == "run id",
+            overflow="fold",
+        )
     todo_s = total_s = 0.0
     for position, run in enumerate(sweep.runs):
         if run.run_id not in selected:
@@ -138,6 +143,7 @@ class _ProgressEvents:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.progress.update(self.task, description="sweep")
         self.progress.stop()
 
     def run_started(self, run: PlannedRun, position: int, total: int) -> None:

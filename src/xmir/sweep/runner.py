@@ -224,7 +224,7 @@ def _keep_train_records(run_dir: Path) -> dict[str, Any] | str:
         "metadata": f"train/{TRAIN_RECORDS[0]}",
         "batches": f"train/{TRAIN_RECORDS[1]}",
         "status": metadata.get("status"),
-        "time_s": metadata.get("time_s"),
+        "training": metadata.get("training"),
         "batch_mix": summarise_batches(kept / TRAIN_RECORDS[1]),
     }
 
