@@ -234,6 +234,14 @@ def test_corpus_of_another_language_is_a_clear_error(loaded: Any, fixture: Mirac
         )
 
 
+def test_bad_input_for_a_later_language_fails_before_any_encoding(
+    loaded: Any, fixture: MiraclFixture, tmp_path: Path
+) -> None:
+    with pytest.raises(XmirError, match=r"topics file .*topics\.fi\.tsv does not exist"):
+        run_eval(loaded, fixture, languages=("sw", "fi"))
+    assert not (tmp_path / "cache" / "corpus-embeddings").exists()
+
+
 def test_relevant_ranks_place_unretrieved_and_missing_past_the_depth() -> None:
     retrieved = np.array([[5, 3, 9], [1, 2, -1]])
     ranks = relevant_ranks(retrieved, [[9, 5, 7], []], np.array([4, 1]))

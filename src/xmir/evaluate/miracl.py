@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xmir.data.miracl import MIRACL_VERSION, MiraclJudgements, check_languages, load_judgements
-from xmir.data.miracl_corpus import resolve_corpus
+from xmir.data.miracl_corpus import CorpusShards, resolve_corpus
 from xmir.errors import XmirError
 from xmir.evaluate import metrics
 from xmir.evaluate.bm25 import Bm25Options, bm25_search
@@ -111,12 +111,15 @@ def evaluate_miracl(loaded: LoadedModel, options: MiraclOptions) -> dict[str, An
         loaded.passage_prefix if options.passage_prefix is None else options.passage_prefix
     )
     prefixes = {"query": query_prefix, "passage": passage_prefix}
+    inputs = {lang: prepare_language(lang, options) for lang in languages}  # fail before encoding
     outcomes: dict[str, dict[str, Any]] = {}
     with passage_encoder(
         loaded.model, prefix=passage_prefix, batch_size=options.batch_size, devices=options.devices
     ) as encode:
-        for lang in languages:
-            outcomes[lang] = _evaluate_language(loaded, lang, encode, prefixes, options)
+        for lang, (judged, queries, shards) in inputs.items():
+            outcomes[lang] = _evaluate_language(
+                loaded, judged, queries, shards, encode, prefixes, options
+            )
     return {
         "xmir_result": 1,
         "task": "miracl",
@@ -140,21 +143,29 @@ def evaluate_miracl(loaded: LoadedModel, options: MiraclOptions) -> dict[str, An
     }
 
 
-def _evaluate_language(
-    loaded: LoadedModel,
-    lang: str,
-    encode: PassageEncodeFn,
-    prefixes: dict[str, str],
-    options: MiraclOptions,
-) -> dict[str, Any]:
-    clock = time.perf_counter()
+def prepare_language(
+    lang: str, options: MiraclOptions
+) -> tuple[MiraclJudgements, QuerySet, CorpusShards]:
+    """Judgements, evaluated queries and corpus shards of ``lang`` (cheap; checks the inputs)."""
     judged = load_judgements(
         lang, topics=options.topics, qrels=options.qrels, data_dir=options.data_dir
     )
     queries = QuerySet.from_judgements(judged)
     if not queries.qids:
         raise XmirError(f"MIRACL {lang}: no topic has a relevant judgement; check --topics/--qrels")
-    shards = resolve_corpus(options.corpus, lang)
+    return judged, queries, resolve_corpus(options.corpus, lang)
+
+
+def _evaluate_language(
+    loaded: LoadedModel,
+    judged: MiraclJudgements,
+    queries: QuerySet,
+    shards: CorpusShards,
+    encode: PassageEncodeFn,
+    prefixes: dict[str, str],
+    options: MiraclOptions,
+) -> dict[str, Any]:
+    clock, lang = time.perf_counter(), judged.language
     corpus_sha256 = shards.content_sha256()
     key = EncodingKey(
         weights_sha256=loaded.weights_sha256,
