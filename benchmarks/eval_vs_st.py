@@ -1,10 +1,15 @@
 """xmir eval vs sentence-transformers' InformationRetrievalEvaluator, side by side in one run.
 
 Both evaluate the multilingual (pooled) setting of XQuAD-R with the same model and prefixes;
-the ST evaluator computes MAP@k with k = pool size (= AP over the full ranking). Prints the
-wall-clock ratio, the mAP agreement, and xmir's own split of encoding vs scoring time.
+the ST evaluator computes MAP@k with k = pool size (= AP over the full ranking). ``--runner
+both`` prints the mAP agreement and xmir's own split of encoding vs scoring time;
+``--runner xmir`` / ``--runner st`` run one side per process, for whole-process timing with
+an external timer (A B A B).
 
-    XMIR_DATA_DIR=... python benchmarks/eval_vs_st.py --model e5-small-q4:layers=2
+The ST evaluator keeps every (query, candidate) hit as a Python object when k is the pool
+size, so the full XQuAD-R pool (13,090 x 13,014) does not fit in 24 GB: use --max-questions.
+
+    XMIR_DATA_DIR=... python benchmarks/eval_vs_st.py --model e5-small-q4:layers=2 --max-questions 300
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ def run_xmir(model_spec: str, dataset: str, max_questions: int | None) -> tuple[
 
 
 def run_st(model_spec: str, dataset: str, max_questions: int | None) -> tuple[float, float]:
-    from sentence_transformers.evaluation import InformationRetrievalEvaluator
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
     from xmir.data.lareqa import load_lareqa
     from xmir.models.registry import load_model
@@ -64,8 +69,20 @@ def main() -> None:
     parser.add_argument("--model", default="e5-small-q4:layers=2")
     parser.add_argument("--dataset", default="xquad-r")
     parser.add_argument("--max-questions", type=int, default=None)
+    parser.add_argument("--runner", choices=["both", "xmir", "st"], default="both")
     args = parser.parse_args()
+    if args.runner == "st":
+        print(json.dumps({"multi_map_st": run_st(args.model, args.dataset, args.max_questions)[1]}))
+        return
     xmir_s, result = run_xmir(args.model, args.dataset, args.max_questions)
+    print(
+        json.dumps(
+            {"xmir_time_s": result["time_s"], "multi_map": result["settings"]["multi"]["map"]}
+        ),
+        flush=True,
+    )
+    if args.runner == "xmir":
+        return
     st_s, st_map = run_st(args.model, args.dataset, args.max_questions)
     # ST macro-averages over all queries; xmir macro-averages over query languages. With
     # equal query counts per language (XQuAD-R) the two are the same number.
