@@ -96,9 +96,15 @@ def run_sequential(spec: Path, workdir: Path) -> float:
     for run in sweep.runs:
         layout.run_dir(run.run_id).mkdir(parents=True)
         for step in run_steps(sweep.spec, run, layout):
-            subprocess.run(
-                [*DEFAULT_CLI, *step.args], check=True, env=env, stdout=subprocess.DEVNULL
-            )
+            log_path = layout.run_dir(run.run_id) / step.log_name  # output kept, as the sweep does
+            with log_path.open("w", encoding="utf-8") as log:
+                subprocess.run(
+                    [*DEFAULT_CLI, *step.args],
+                    check=True,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         shutil.rmtree(layout.run_dir(run.run_id) / MODEL_DIR, ignore_errors=True)
     seconds = time.perf_counter() - start
     shutil.rmtree(out.parent, ignore_errors=True)
