@@ -1,8 +1,8 @@
 """Top-k inner-product search of queries over a stored corpus: exact blocks or a FAISS index.
 
 ``exact``: the memory-mapped embeddings are read block by block (float32 copy), scored with
-one matmul per block and merged into a running top-k; the block size is chosen so a block and
-its score matrix fit ``budget_bytes``. ``flat`` / ``ivf`` / ``hnsw``: a FAISS index over the
+one matmul per block and merged into a running top-k; the block size is chosen so a block, its
+score matrix and top-k's copy of it fit ``budget_bytes``. ``flat`` / ``ivf`` / ``hnsw``: a FAISS index over the
 same vectors (float16 entries are stored as ``SQfp16``, exactly the cached values), built in
 blocks, saved next to the embeddings with a SHA-256 and rebuilt when it does not verify.
 ``auto`` picks exact up to 1M passages, flat up to 10M, IVF beyond.
@@ -104,7 +104,8 @@ def exact_search(
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     n_rows, dim = embeddings.shape
     k = min(depth, n_rows)
-    block_rows = max(1024, budget_bytes // (4 * (dim + len(queries))))
+    # a float32 block, its score matrix and top-k's working copy of it fit the budget
+    block_rows = max(1024, budget_bytes // (4 * (dim + 2 * len(queries))))
     q = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32)).to(device)
     best_scores = torch.full((len(queries), 0), -torch.inf, device=device)
     best_rows = torch.zeros((len(queries), 0), dtype=torch.int64, device=device)
