@@ -305,11 +305,10 @@ def plot_batch_mix(summary: Summary, path: Path) -> Path | None:
     right.set_xlim(0, 1)
     right.set_xlabel("share of training pairs")
     right.set_title("query languages (realised)")
-    handles, names = [], []
-    for ax in (left, right):
-        more_handles, more_names = ax.get_legend_handles_labels()
-        handles, names = handles + more_handles, names + more_names
-    fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 8), frameon=False)
+    for ax, where in ((left, "outside lower left"), (right, "outside lower right")):
+        handles, names = ax.get_legend_handles_labels()
+        columns = min(len(names), 11 if ax is right else 3)
+        fig.legend(handles, names, loc=where, ncols=columns, frameon=False, fontsize=8)
     return _save(fig, path)
 
 
