@@ -100,7 +100,7 @@ def evaluate(args: argparse.Namespace) -> None:
             },
         },
         "model": {
-            "spec": model,
+            "spec": args.model,
             "total_params": 1000 + layers,
             "non_embedding_params": 100 * layers,
             "weights_sha256": hashlib.sha256(identity.encode()).hexdigest(),

@@ -79,6 +79,9 @@ def test_a_sweep_runs_every_run_once_and_writes_the_layout(tmp_path: Path, fake_
     assert result["config"]["alpha"] == 0.5
     assert result["strategy_label"] == "hybrid0.5"
     assert result["model"]["non_embedding_params"] == 200
+    assert result["model"]["spec"] == "e5-small-q4:layers=2"  # not the deleted weights folder
+    assert result["model"]["evaluated_path"] == str(hybrid / "model")
+    assert result["model"]["description"].endswith("fine-tuned (hybrid0.5)")
     assert result["train"]["batch_mix"]["steps"] == 3
     assert result["train"]["batch_mix"]["mono_share"] == pytest.approx(2 / 3)
     assert read_status(layout, "e5-small-q4-L2-hybrid0.5-b4-s0")["state"] == "finished"  # type: ignore[index]
@@ -223,7 +226,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only"
 )
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killing_the_sweep_loses_at_most_the_run_in_progress(
     tmp_path: Path, fake_env: Path, how: signal.Signals
 ) -> None:
@@ -241,7 +244,7 @@ def test_killing_the_sweep_loses_at_most_the_run_in_progress(
     assert sweep.returncode != 0
     states = {rid: (read_status(layout, rid) or {}).get("state") for rid in EXPECTED_IDS}
     assert states[EXPECTED_IDS[0]] == states[EXPECTED_IDS[1]] == "finished"
-    assert states[victim] == ("interrupted" if how == signal.SIGTERM else "running")
+    assert states[victim] == ("running" if how == signal.SIGKILL else "interrupted")
     assert all(states[rid] is None for rid in EXPECTED_IDS[3:])
     before = _calls(fake_env)
     rerun = _driver(spec_file, out)

@@ -195,6 +195,7 @@ def _collect(
         train = _keep_train_records(run_dir)
         if isinstance(train, str):
             return train
+        model_record = _fine_tuned_model_record(model_record or {}, run, run_dir)
     return {
         "xmir_sweep_run": 1,
         "sweep": sweep.spec.name,
@@ -208,6 +209,21 @@ def _collect(
         "train": train,
         "time_s": step_seconds,
         "finished": utc_now(),
+    }
+
+
+def _fine_tuned_model_record(
+    evaluated: dict[str, Any], run: PlannedRun, run_dir: Path
+) -> dict[str, Any]:
+    """The evaluated model's record, named after the model it was fine-tuned from."""
+    base = (read_json(run_dir / "train" / TRAIN_RECORDS[0]) or {}).get("model")
+    base = base if isinstance(base, dict) else {}
+    return {
+        **evaluated,
+        "spec": run.model,
+        "description": f"{base.get('description', run.model)}, fine-tuned ({run.strategy_label})",
+        "evaluated_path": evaluated.get("spec"),
+        "base_weights_sha256": base.get("weights_sha256"),
     }
 
 
