@@ -42,10 +42,12 @@ def rank_distance(size: int, strategy: str) -> float:
 
 
 def per_query_ap(size: int, strategy: str, seed: int | None, setting: str) -> list[float | None]:
-    """Per-query AP with a strategy effect and query noise; one query undefined (None)."""
+    """Per-query AP whose mean follows ``setting_map``: a per-query difficulty shared by all
+    runs plus a little run noise; one query undefined (None)."""
+    difficulty = np.random.default_rng(7).uniform(-0.2, 0.2, QUESTIONS * len(LANGS))
     rng = np.random.default_rng([size, seed or 0, len(setting), len(strategy)])
-    base = np.random.default_rng(7).uniform(0.1, 0.9, QUESTIONS * len(LANGS))
-    values = np.clip(base + 0.05 * (strategy == "hybrid") + rng.normal(0, 0.05, base.size), 0, 1)
+    values = setting_map(size, strategy, seed, setting) + difficulty - difficulty.mean()
+    values = np.clip(values + rng.normal(0, 0.01, values.size), 0, 1)
     out: list[float | None] = [round(float(v), 6) for v in values]
     out[0] = None
     return out

@@ -45,7 +45,7 @@ def _dataset_paragraph(
     own = [s for s in series if s.dataset == dataset]
     if not own:
         return ""
-    lead = [_headline(summary, dataset, own)]
+    lead = [_headline(summary, dataset, own, comparisons)]
     wins = _winners(summary, dataset)
     total = sum(wins.values())
     if total:
@@ -61,35 +61,34 @@ def _dataset_paragraph(
     return "\n\n".join([" ".join(lead), "\n".join(bullets), " ".join(t for t in tail if t)]).strip()
 
 
-def _headline(summary: Summary, dataset: str, own: list[GapSeries]) -> str:
-    """Where hybrid beats the best single strategy, and which way the gap moves with size."""
-    verdicts: dict[str, list[str]] = {}
+def _headline(
+    summary: Summary, dataset: str, own: list[GapSeries], comparisons: list[Comparison]
+) -> str:
+    """Where hybrid is ahead of, level with or behind the best single strategy of each size
+    (by the paired test over queries), and which way the gap moves with size."""
+    verdicts: dict[str, dict[str, list[str]]] = {}
     trends: dict[str, list[str]] = {}
     for s in own:
-        models = [m for m in summary.models if any(p.model == m for p in s.points)]
-        ahead = [m for m in models if s.mean_gap(m) > 0]
-        if len(ahead) == len(models):
-            verdict = "at every size"
-        elif not ahead:
-            verdict = "at no size"
-        else:
-            verdict = "only at " + _list(format_params(summary.params.get(m) or 0) for m in ahead)
         name = SETTING_TITLES[s.setting] + (
             f" ({s.hybrid}, batch {s.batch_size})" if len(own) > 3 else ""
         )
-        verdicts.setdefault(verdict, []).append(name)
+        for model in [m for m in summary.models if any(p.model == m for p in s.points)]:
+            verdict = _verdict(s, model, comparisons)
+            size = format_params(summary.params.get(model) or 0)
+            verdicts.setdefault(verdict, {}).setdefault(name, []).append(size)
         if s.fit is not None:
             low, high = s.fit.slope_ci
             direction = "grows" if s.fit.slope > 0 else "shrinks"
             sure = "clearly" if low > 0 or high < 0 else "but not distinguishably from flat"
             trends.setdefault(f"{direction} {sure}", []).append(SETTING_TITLES[s.setting])
-    parts = [
-        f"{verdict} in the {_list(names)} setting{'s' * (len(names) > 1)}"
-        for verdict, names in verdicts.items()
-    ]
+    order = ("significantly ahead", "ahead", "level", "behind", "significantly behind")
+    ranked = sorted(
+        verdicts.items(), key=lambda kv: next(i for i, o in enumerate(order) if kv[0].startswith(o))
+    )
+    parts = [f"{verdict} {_where(places)}" for verdict, places in ranked]
     text = (
         f"On {_name(dataset)} ({len(summary.models)} model size{'s' * (len(summary.models) > 1)}), "
-        f"hybrid beats the best single strategy {'; '.join(parts)}."
+        f"compared with the best single strategy of each size, hybrid is {'; '.join(parts)}."
     )
     if trends:
         moves = [
@@ -98,6 +97,36 @@ def _headline(summary: Summary, dataset: str, own: list[GapSeries]) -> str:
         ]
         text += f" With size (log-linear fit), the gap {'; '.join(moves)}."
     return text
+
+
+def _verdict(s: GapSeries, model: str, comparisons: list[Comparison]) -> str:
+    """``significantly ahead``, ``significantly behind`` or ``level`` (paired test, BH q)."""
+    best = next(p.best_single for p in s.points if p.model == model)
+    test = next(
+        (
+            c
+            for c in comparisons
+            if (c.dataset, c.model, c.setting, c.hybrid, c.batch_size, c.baseline)
+            == (s.dataset, model, s.setting, s.hybrid, s.batch_size, best)
+        ),
+        None,
+    )
+    if test is None:
+        return "ahead (untested)" if s.mean_gap(model) > 0 else "behind (untested)"
+    if test.q_value < SIGNIFICANCE:
+        return "significantly ahead" if test.test.mean_diff > 0 else "significantly behind"
+    return f"level (no significant difference, q ≥ {SIGNIFICANCE})"
+
+
+def _where(places: dict[str, list[str]]) -> str:
+    """``in the mono and cross settings at 1.9M; in the multi setting at 1.9M and 3.7M``."""
+    by_sizes: dict[tuple[str, ...], list[str]] = {}
+    for setting, sizes in places.items():
+        by_sizes.setdefault(tuple(sizes), []).append(setting)
+    return ", and ".join(
+        f"in the {_list(settings)} setting{'s' * (len(settings) > 1)} at {_list(sizes)}"
+        for sizes, settings in by_sizes.items()
+    )
 
 
 def _winners(summary: Summary, dataset: str) -> dict[str, int]:
@@ -121,7 +150,7 @@ def _gap_sentence(summary: Summary, s: GapSeries) -> str:
     models = [m for m in summary.models if any(p.model == m for p in s.points)]
     gaps = {m: s.mean_gap(m) for m in models}
     parts = ", ".join(
-        f"{gaps[m]:+.3f} at {format_params(summary.params.get(m) or 0)}"
+        f"{gaps[m]:+.4f} at {format_params(summary.params.get(m) or 0)}"
         + f" (vs {next(p.best_single for p in s.points if p.model == m)})"
         for m in models
     )
@@ -168,7 +197,8 @@ def _significance_sentence(comparisons: list[Comparison]) -> str:
     )
     if worse:
         where = "; ".join(
-            f"{c.setting} vs {c.baseline} at {c.model} ({c.test.mean_diff:+.3f})" for c in worse[:6]
+            f"{SETTING_TITLES[c.setting]} vs {c.baseline} at {c.model} ({c.test.mean_diff:+.4f})"
+            for c in worse[:6]
         )
         text += f". It was worse in: {where}" + (" …" if len(worse) > 6 else "")
     return text + "."
