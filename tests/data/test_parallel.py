@@ -190,6 +190,16 @@ def test_mmarco_per_language_qrels_and_errors(tmp_path: Path) -> None:
 def test_hub_loader_offline_and_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     import datasets
 
+    import xmir.hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(xmir.hub, "hub_reachable", lambda timeout_s=3.0: False)
+    with pytest.raises(
+        XmirError, match="hub dataset 'org/pairs': the Hugging Face hub is unreachable"
+    ):
+        load_training_data("hf:org/pairs")
+    monkeypatch.setattr(xmir.hub, "hub_reachable", lambda timeout_s=3.0: True)
+
     def offline(*args: object, **kwargs: object) -> None:
         raise ConnectionError("hub unreachable")
 

@@ -77,7 +77,7 @@ def test_layer_cut_deeper_than_model(tiny_model_dir: Path) -> None:
 
 
 def test_hub_unreachable_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "_hub_reachable", lambda timeout_s=3.0: False)
+    monkeypatch.setattr(registry, "hub_reachable", lambda timeout_s=3.0: False)
     with pytest.raises(XmirError, match=r"hub is unreachable.*local model folder.*e5-small-q4"):
         load_model("xmir-tests/no-such-encoder", device="cpu")
 

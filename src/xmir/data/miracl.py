@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xmir.errors import XmirError
+from xmir.hub import require_hub
 from xmir.paths import data_dir_from_env
 
 MIRACL_LANGUAGES: tuple[str, ...] = (
@@ -142,6 +143,10 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 def load_hub_judgements(language: str) -> MiraclJudgements:
     """Topics and qrels of ``language`` from the ``miracl/miracl`` hub dataset (dev split)."""
+    require_hub(
+        f"{MIRACL_HUB_DATASET} ({language})",
+        "pass --topics/--qrels files or set XMIR_DATA_DIR to a folder with the MIRACL files",
+    )
     try:
         import datasets
 

@@ -28,6 +28,7 @@ from xmir.data.miracl import (
     file_language,
 )
 from xmir.errors import XmirError
+from xmir.hub import require_hub
 
 MIRACL_CORPUS_HUB_DATASET = "miracl/miracl-corpus"
 SHARD_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
@@ -123,6 +124,7 @@ def resolve_corpus(corpus: Path | str, language: str) -> CorpusShards:
 def download_hub_corpus(language: str) -> Path:
     """Fetch ``miracl-corpus-v1.0-{lang}/`` of the hub corpus dataset (cached by the hub)."""
     folder = f"miracl-corpus-{MIRACL_VERSION}-{language}"
+    require_hub(f"{MIRACL_CORPUS_HUB_DATASET}/{folder}", "pass --corpus with a local copy")
     try:
         from huggingface_hub import snapshot_download
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xmir.errors import XmirError
+from xmir.hub import require_hub
 
 TRAIN_FORMATS = ("lareqa", "squad", "mmarco")
 LAREQA_NAMES = ("mlqa-r", "xquad-r")
@@ -431,6 +432,7 @@ def load_hub_pairs(
     """A hub dataset ``OWNER/NAME[:CONFIG]`` with columns item_id, language, query,
     positive[, negative] (one row per item and language)."""
     repo_id, _, config = repo.partition(":")
+    require_hub(f"hub dataset {repo_id!r}", "download it elsewhere and pass a local path")
     try:
         import datasets
 

@@ -8,13 +8,11 @@ counts, prompts, a hash of the weights).
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from xmir.errors import XmirError
+from xmir.hub import hub_offline_mode, hub_reachable
 from xmir.models.spec import (
     LADDERS,
     OFFLINE_DEFAULT,
@@ -166,7 +164,7 @@ def _load_folder(path: str, device: str | None) -> SentenceTransformer:
 def _load_from_hub(hub_id: str, device: str | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
-    offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") or not _hub_reachable()
+    offline = hub_offline_mode() or not hub_reachable()
     try:
         return SentenceTransformer(hub_id, device=device, local_files_only=offline)
     except OSError as error:
@@ -176,17 +174,3 @@ def _load_from_hub(hub_id: str, device: str | None) -> SentenceTransformer:
                 f"hub cache; pass a local model folder or use {OFFLINE_DEFAULT}"
             ) from error
         raise XmirError(f"{hub_id}: cannot load from the Hugging Face hub ({error})") from error
-
-
-def _hub_reachable(timeout_s: float = 3.0) -> bool:
-    """Quick TCP probe of the hub endpoint (skipped behind a proxy), so an offline machine fails
-    in seconds instead of after the hub client's retries."""
-    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
-        return True
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
-    try:
-        socket.create_connection((endpoint.hostname or "", port), timeout=timeout_s).close()
-    except OSError:
-        return False
-    return True
