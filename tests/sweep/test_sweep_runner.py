@@ -84,7 +84,10 @@ def test_a_sweep_runs_every_run_once_and_writes_the_layout(tmp_path: Path, fake_
     assert result["model"]["description"].endswith("fine-tuned (hybrid0.5)")
     assert result["train"]["batch_mix"]["steps"] == 3
     assert result["train"]["batch_mix"]["mono_share"] == pytest.approx(2 / 3)
-    assert read_status(layout, "e5-small-q4-L2-hybrid0.5-b4-s0")["state"] == "finished"  # type: ignore[index]
+    status = read_status(layout, "e5-small-q4-L2-hybrid0.5-b4-s0")
+    assert status is not None and status["state"] == "finished"
+    assert status["commands"][0].startswith("xmir train --model e5-small-q4:layers=2 ")
+    assert status["commands"][1].startswith("xmir eval --model ")
     baseline = layout.run_dir("e5-small-q4-L1-none")
     assert not (baseline / "train").exists()
     calls = _calls(fake_env)

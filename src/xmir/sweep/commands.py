@@ -14,12 +14,8 @@ from xmir.sweep.layout import SweepLayout, eval_file_name
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import SweepSpec
 
-# `python -c` rather than `python -m xmir`, so only the installed package is needed.
-DEFAULT_CLI: tuple[str, ...] = (
-    sys.executable,
-    "-c",
-    "from xmir.cli import app; app(prog_name='xmir')",
-)
+# The same interpreter as the sweep, so a run uses exactly this installation of xmir.
+DEFAULT_CLI: tuple[str, ...] = (sys.executable, "-m", "xmir")
 MODEL_DIR = "model"
 
 

@@ -8,6 +8,7 @@ fails is recorded as ``failed`` with its error and the sweep goes on; a run that
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import time
@@ -125,6 +126,7 @@ def _execute(
     run_dir = layout.run_dir(run.run_id)
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
+    steps = run_steps(sweep.spec, run, layout)
     status: dict[str, Any] = {
         "run_id": run.run_id,
         "state": RUNNING,
@@ -133,13 +135,14 @@ def _execute(
         "started": utc_now(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        "commands": [shlex.join(["xmir", *step.args]) for step in steps],
     }
     write_status(layout, run.run_id, status)
     env = child_env({**options.env, "XMIR_SWEEP_RUN_ID": run.run_id})
     clock = time.perf_counter()
     step_seconds: dict[str, float] = {}
     try:
-        for step in run_steps(sweep.spec, run, layout):
+        for step in steps:
             events.step_started(run, step)
             step_clock = time.perf_counter()
             code = run_logged([*options.cli, *step.args], run_dir / step.log_name, env)
