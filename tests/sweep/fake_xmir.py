@@ -6,6 +6,7 @@ Environment knobs:
 - FAKE_XMIR_HANG: a run id whose calls sleep for a minute (to be killed mid-run)
 - FAKE_XMIR_FAIL: a run id whose calls fail with a one-line ``error:`` message
 - FAKE_XMIR_PIDS: folder where each call writes ``<pid>.pid`` (kill-safety tests)
+- FAKE_XMIR_CORRUPT: a run id whose training writes a broken batches.jsonl
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def train(args: argparse.Namespace) -> None:
             "item_ids": [f"id{step}-{i}" for i in range(args.batch_size)],
         }
         lines.append(json.dumps(record))
+    if os.environ.get("FAKE_XMIR_CORRUPT") == os.environ.get("XMIR_SWEEP_RUN_ID"):
+        lines.append("{not json")
     (out / "batches.jsonl").write_text("\n".join(lines) + "\n")
     weights = hashlib.sha256(f"{args.model}|{args.strategy}|{args.alpha}|{args.seed}".encode())
     (out / "xmir-train.json").write_text(

@@ -38,7 +38,13 @@ def fake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Log every fake call to a file; returns the log path."""
     log = tmp_path / "calls.log"
     monkeypatch.setenv("FAKE_XMIR_LOG", str(log))
-    for name in ("FAKE_XMIR_SLEEP", "FAKE_XMIR_FAIL", "FAKE_XMIR_PIDS", "FAKE_XMIR_HANG"):
+    for name in (
+        "FAKE_XMIR_SLEEP",
+        "FAKE_XMIR_FAIL",
+        "FAKE_XMIR_PIDS",
+        "FAKE_XMIR_HANG",
+        "FAKE_XMIR_CORRUPT",
+    ):
         monkeypatch.delenv(name, raising=False)
     return log
 
@@ -142,6 +148,20 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     _, _, states = _run(small_spec(), tmp_path / "out")
     assert states[broken] == "finished"
     assert [s for r, s in states.items() if r != broken] == ["skipped"] * 5
+
+
+def test_unreadable_training_records_fail_only_that_run(
+    tmp_path: Path, fake_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = "e5-small-q4-L2-mono-b4-s0"
+    monkeypatch.setenv("FAKE_XMIR_CORRUPT", broken)
+    _, layout, states = _run(small_spec(), tmp_path / "out")
+    assert states[broken] == "failed"
+    assert list(states.values()).count("finished") == 5
+    status = read_status(layout, broken)
+    assert status is not None and status["step"] == "collect"
+    assert "batches.jsonl:4: not a batches.jsonl record" in status["error"]
+    assert not (layout.run_dir(broken) / "model").exists()
 
 
 def test_model_weights_are_deleted_unless_kept(tmp_path: Path, fake_env: Path) -> None:

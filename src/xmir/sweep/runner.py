@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from xmir.errors import XmirError
 from xmir.io import atomic_write_json
 from xmir.provenance import utc_now
 from xmir.sweep.batch_mix import summarise_batches
@@ -149,10 +150,13 @@ def _execute(
             step_seconds[step.name] = round(time.perf_counter() - step_clock, 3)
             if code != 0:
                 error = f"{step.name} exited with {code}: {error_line(run_dir / step.log_name)}"
-                return _fail(layout, status, error, clock, step=step.name)
-        result = _collect(sweep, layout, run, step_seconds)
+                return _fail(layout, status, error, clock, step=step.name, options=options)
+        try:
+            result = _collect(sweep, layout, run, step_seconds)
+        except (XmirError, OSError) as error:  # e.g. a corrupt batches.jsonl: this run fails
+            result = f"collecting the results failed: {error}"
         if isinstance(result, str):
-            return _fail(layout, status, result, clock, step="collect")
+            return _fail(layout, status, result, clock, step="collect", options=options)
         atomic_write_json(layout.result_file(run.run_id), result)
         if not options.keep_models:
             shutil.rmtree(run_dir / MODEL_DIR, ignore_errors=True)
@@ -164,8 +168,17 @@ def _execute(
 
 
 def _fail(
-    layout: SweepLayout, status: dict[str, Any], error: str, clock: float, *, step: str
+    layout: SweepLayout,
+    status: dict[str, Any],
+    error: str,
+    clock: float,
+    *,
+    step: str,
+    options: RunnerOptions,
 ) -> RunOutcome:
+    """Record the failure; a failed run's weights go too (a redo retrains from scratch)."""
+    if not options.keep_models:
+        shutil.rmtree(layout.run_dir(status["run_id"]) / MODEL_DIR, ignore_errors=True)
     seconds = _end(layout, status, FAILED, clock, error=error, step=step)
     return RunOutcome(status["run_id"], FAILED, error=error, seconds=seconds)
 
