@@ -160,3 +160,19 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert "hybrid_alphas: alpha must be in [0, 1], got 2.0" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_data_dir_is_refused_before_any_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from xmir.cli import app
+
+    spec_file = tmp_path / "sweep.yaml"
+    spec_file.write_text(yaml.safe_dump(valid_spec()))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["sweep", str(spec_file), "--out", str(out), "--data-dir", str(tmp_path / "nope")]
+    )
+    assert result.exit_code == 2
+    assert "is not a folder" in result.output
+    assert not out.exists()

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xmir.commands.common import console, err_console, user_errors
+from xmir.errors import XmirError
 from xmir.paths import DATA_DIR_ENV
 from xmir.sweep.commands import Step
 from xmir.sweep.cost import format_duration
@@ -51,6 +52,8 @@ def sweep_command(
     """
     spec = load_spec(spec_file)
     chosen_shard = Shard.parse(shard) if shard is not None else None
+    if data_dir is not None and not data_dir.expanduser().is_dir():
+        raise XmirError(f"--data-dir {data_dir} is not a folder; point it at the dataset files")
     sweep = plan_sweep(spec)
     out = out if out is not None else Path("runs") / spec.name
     if dry_run:
