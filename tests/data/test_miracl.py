@@ -97,7 +97,7 @@ def test_language_codes_are_checked() -> None:
     assert check_languages(None) == list(MIRACL_LANGUAGES)
     assert len(MIRACL_LANGUAGES) == 18
     assert check_languages(["fi", "ar"]) == ["fi", "ar"]
-    with pytest.raises(XmirError, match="unknown MIRACL language code"):
+    with pytest.raises(XmirError, match="MIRACL: unknown language code"):
         check_languages(["fi", "xx"])
     with pytest.raises(XmirError, match="repeated"):
         check_languages(["fi", "fi"])

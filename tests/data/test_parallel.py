@@ -87,7 +87,7 @@ def test_squad_sentence_positive_needs_breaks(tmp_path: Path) -> None:
 def test_squad_errors(tmp_path: Path) -> None:
     folder = tmp_path / "bad"
     _write_squad(folder, {"en": ["q1"]})
-    with pytest.raises(XmirError, match="no items in language"):
+    with pytest.raises(XmirError, match="unknown language code"):
         read_squad_dir(folder, languages=["fr"])
     (folder / "fr.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(XmirError, match="not valid"):

@@ -284,7 +284,7 @@ def test_cli_prints_a_row_per_language_and_writes_the_result(
     ("extra", "message"),
     [
         ([], "needs --corpus"),
-        (["--corpus", "hub", "--languages", "xx"], "unknown MIRACL language code"),
+        (["--corpus", "hub", "--languages", "xx"], "MIRACL: unknown language code"),
         (["--corpus", "hub", "--search", "annoy"], "unknown search method"),
     ],
 )

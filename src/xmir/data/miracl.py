@@ -10,14 +10,15 @@ judged-positive and judged-negative passages. The passage corpus is read by
 from __future__ import annotations
 
 import gzip
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xmir.data.languages import select_languages
 from xmir.errors import XmirError
 from xmir.hub import require_hub
+from xmir.io import file_sha256
 from xmir.paths import data_dir_from_env
 
 MIRACL_LANGUAGES: tuple[str, ...] = (
@@ -57,17 +58,7 @@ class MiraclJudgements:
 
 def check_languages(languages: list[str] | None) -> list[str]:
     """The requested MIRACL languages in the given order (all 18 when none are given)."""
-    if not languages:
-        return list(MIRACL_LANGUAGES)
-    unknown = [lang for lang in languages if lang not in MIRACL_LANGUAGES]
-    if unknown:
-        raise XmirError(
-            f"unknown MIRACL language code(s) {', '.join(map(repr, unknown))}; "
-            f"choose from: {', '.join(MIRACL_LANGUAGES)}"
-        )
-    if len(set(languages)) != len(languages):
-        raise XmirError(f"MIRACL languages are repeated in {','.join(languages)}")
-    return list(languages)
+    return select_languages(languages, MIRACL_LANGUAGES, source="MIRACL", keep_requested_order=True)
 
 
 def load_judgements(
@@ -174,15 +165,6 @@ def file_language(path: Path | str) -> str | None:
     """The language code a MIRACL-style file or folder name carries (``...-v1.0-fi-...``)."""
     match = _FILE_LANG.search(Path(path).name)
     return match.group(1) if match else None
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _default_dir(data_dir: Path | None) -> Path | None:

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from xmir.data.languages import select_languages
 from xmir.errors import XmirError
 from xmir.hub import require_hub
+from xmir.io import file_sha256
 
 TRAIN_FORMATS = ("lareqa", "squad", "mmarco")
 LAREQA_NAMES = ("mlqa-r", "xquad-r")
@@ -365,15 +367,7 @@ def _tsv_rows(file: Path, hashes: dict[str, str], root: Path) -> Iterator[list[s
                     yield line.split("\t") if "\t" in line else line.split()
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise XmirError(f"{file}: unreadable ({error})") from None
-    hashes[str(file.relative_to(root))] = _file_sha256(file)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    hashes[str(file.relative_to(root))] = file_sha256(file)
 
 
 def _read_id_text(
@@ -479,17 +473,7 @@ def load_hub_pairs(
 
 
 def _select_languages(available: list[str], languages: list[str] | None, where: Path) -> list[str]:
-    if not available:
-        raise XmirError(f"{where}: no languages found")
-    if not languages:
-        return list(available)
-    unknown = [lang for lang in languages if lang not in available]
-    if unknown:
-        raise XmirError(
-            f"{where}: no items in language(s) {', '.join(unknown)}; "
-            f"available: {', '.join(available)}"
-        )
-    return [lang for lang in available if lang in languages]
+    return select_languages(languages, available, source=str(where))
 
 
 def _unique(items: list[ParallelItem], where: Path) -> list[ParallelItem]:

@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from xmir.data.miracl import file_sha256
 from xmir.data.miracl_corpus import CorpusShards
-from xmir.io import atomic_write_json
+from xmir.io import atomic_write_json, file_sha256
 from xmir.paths import cache_dir
 
 logger = logging.getLogger(__name__)

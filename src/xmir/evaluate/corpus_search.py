@@ -16,14 +16,13 @@ import logging
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from xmir.errors import XmirError
 from xmir.evaluate.embedding_store import EmbeddingStore, iter_blocks
-from xmir.io import atomic_write_json
+from xmir.io import atomic_write_json, file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +135,7 @@ def load_or_build_index(
         recorded = json.loads(sidecar.read_text(encoding="utf-8"))
         if {k: recorded.get(k) for k in expected} == expected and recorded.get(
             "sha256"
-        ) == _file_sha256(path):
+        ) == file_sha256(path):
             index = faiss.read_index(str(path))
             _set_search_params(index, method, options)
             return index, True, params
@@ -144,7 +143,7 @@ def load_or_build_index(
     index = _build_index(store, method, params, options)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     faiss.write_index(index, str(tmp))
-    digest = _file_sha256(tmp)
+    digest = file_sha256(tmp)
     os.replace(tmp, path)
     atomic_write_json(sidecar, {**expected, "sha256": digest, "faiss": faiss.__version__})
     _set_search_params(index, method, options)
@@ -192,14 +191,6 @@ def _set_search_params(index: Any, method: str, options: SearchOptions) -> None:
         ivf.nprobe = min(options.ivf_nprobe, ivf.nlist)
     elif method == "hnsw":
         faiss.downcast_index(index).hnsw.efSearch = max(options.hnsw_ef_search, options.depth)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def search_record(hits: SearchHits) -> dict[str, Any]:

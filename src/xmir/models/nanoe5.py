@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
+from xmir.io import atomic_write_json, file_sha256
 from xmir.models.e5_checks import run_e5_checks
 from xmir.models.e5s1 import (
     E5S1File,
     E5S1Header,
     E5S1Vocab,
     bundled_model_path,
-    file_sha256,
     read_e5s1,
 )
 from xmir.models.folder import E5_PROMPTS, save_sentence_transformer

@@ -9,7 +9,6 @@ ever deleted on that path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,21 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
+from xmir.io import atomic_write_json, file_sha256
 
 MANIFEST_NAME = "xmir-checkpoint.json"
 CHECKPOINT_PREFIX = "checkpoint-"
 STAGING_NAME = ".staging"
 _CHECKPOINT_NAME = re.compile(rf"^{CHECKPOINT_PREFIX}(\d+)$")
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_manifest(folder: Path, step: int, extra: dict[str, Any] | None = None) -> None:
