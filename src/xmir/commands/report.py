@@ -25,6 +25,11 @@ def report_command(
     ] = True,
 ) -> None:
     """Write the sweep report (Markdown, PNG figures, CSV, HTML) and print the main table."""
+    write_and_print_report(sweep_dir, out, html=html)
+
+
+def write_and_print_report(sweep_dir: Path, out: Path | None, *, html: bool = True) -> None:
+    """Build the report of ``sweep_dir`` into ``out`` and print its table and answer."""
     from xmir.sweep.report import build_report
 
     report = build_report(sweep_dir, out, html=html)

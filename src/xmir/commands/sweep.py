@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xmir.commands.common import console, err_console, user_errors
+from xmir.commands.report import write_and_print_report
 from xmir.errors import XmirError
 from xmir.paths import DATA_DIR_ENV
 from xmir.sweep.commands import Step
@@ -43,6 +44,10 @@ def sweep_command(
         Path | None,
         typer.Option(help=f"Evaluation/training data folder (default: ${DATA_DIR_ENV})."),
     ] = None,
+    report: Annotated[
+        bool,
+        typer.Option(help="Write the report to OUT/report when the sweep ends (not with --shard)."),
+    ] = True,
 ) -> None:
     """Run a scaling sweep: models x strategies x batch sizes x seeds, one process per run.
 
@@ -71,6 +76,8 @@ def sweep_command(
     with _ProgressEvents(len(selected)) as events:
         outcomes = run_sweep(sweep, layout, options, events)
     _print_summary(outcomes, out)
+    if report and chosen_shard is None:
+        write_and_print_report(out, None)
     if any(o.state == FAILED for o in outcomes):
         raise typer.Exit(code=1)
 
