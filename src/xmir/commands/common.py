@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from xmir.errors import XmirError
+from xmir.io import atomic_write_json
 
 console = Console()
 err_console = Console(stderr=True)
@@ -33,3 +35,14 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(code=130) from None
 
     return wrapper
+
+
+def write_and_print_result(
+    result: dict[str, Any], out: Path | None, printer: Callable[[dict[str, Any]], None]
+) -> None:
+    """Write ``result`` to ``out`` atomically (when given), then print it with ``printer``."""
+    if out is not None:
+        atomic_write_json(out, result)
+    printer(result)
+    if out is not None:
+        console.print(f"result written to {out}")

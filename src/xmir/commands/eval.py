@@ -8,9 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xmir.commands.common import console, user_errors
+from xmir.commands.common import console, user_errors, write_and_print_result
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
 
 LAREQA_DATASETS = ("xquad-r", "mlqa-r")
 MIRACL_DATASET = "miracl"
@@ -143,11 +142,7 @@ def eval_command(
         seed=seed,
     )
     result = evaluate_lareqa(loaded, rset, options)
-    if out is not None:
-        atomic_write_json(out, result)
-    print_lareqa_result(result)
-    if out is not None:
-        console.print(f"result written to {out}")
+    write_and_print_result(result, out, print_lareqa_result)
 
 
 def print_lareqa_result(result: dict[str, Any]) -> None:

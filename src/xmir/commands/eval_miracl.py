@@ -7,9 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
-from xmir.commands.common import console
+from xmir.commands.common import console, write_and_print_result
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
 
 
 def run_miracl_eval(
@@ -60,11 +59,7 @@ def run_miracl_eval(
         seed=seed,
     )
     result = evaluate_miracl(loaded, options)
-    if out is not None:
-        atomic_write_json(out, result)
-    print_miracl_result(result)
-    if out is not None:
-        console.print(f"result written to {out}")
+    write_and_print_result(result, out, print_miracl_result)
 
 
 def print_miracl_result(result: dict[str, Any]) -> None:
