@@ -75,8 +75,9 @@ def sweep_command(
     )
     with _ProgressEvents(len(selected)) as events:
         outcomes = run_sweep(sweep, layout, options, events)
-    _print_summary(outcomes, out)
-    if report and chosen_shard is None:
+    writes_report = report and chosen_shard is None
+    _print_summary(outcomes, out, report_follows=writes_report)
+    if writes_report:
         write_and_print_report(out, None)
     if any(o.state == FAILED for o in outcomes):
         raise typer.Exit(code=1)
@@ -174,12 +175,17 @@ class _ProgressEvents:
         self.progress.advance(self.task)
 
 
-def _print_summary(outcomes: list[RunOutcome], out: Path) -> None:
+def _print_summary(outcomes: list[RunOutcome], out: Path, *, report_follows: bool) -> None:
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.state] = counts.get(outcome.state, 0) + 1
     summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing to do"
-    console.print(f"{summary}. Results in {out}; make the report with: xmir report {out}")
+    next_step = (
+        f"writing the report to {out / 'report'}"
+        if report_follows
+        else f"make the report with: xmir report {out}"
+    )
+    console.print(f"{summary}. Results in {out}; {next_step}")
     for outcome in outcomes:
         if outcome.state == FAILED:
             err_console.print(f"[red]failed[/] {outcome.run_id}: {outcome.error}", highlight=False)
