@@ -54,7 +54,8 @@ def test_sweep_train_eval_report_end_to_end(
     result = _sweep(spec, first, env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (first / "report" / "report.md").is_file()  # the sweep ends with its report
-    assert f"writing the report to {first / 'report'}" in result.stdout
+    unwrapped = "".join(result.stdout.split())  # Rich wraps long lines at the terminal width
+    assert f"writingthereportto{first / 'report'}" in unwrapped
     evals = _evals(first)
     assert sorted(evals) == ["model-hybrid0.5-b4-s0", "model-mono-b4-s0", "model-none"]
     hashes = {run: doc["model"]["weights_sha256"] for run, doc in evals.items()}  # type: ignore[index]
