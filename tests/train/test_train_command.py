@@ -46,6 +46,7 @@ def test_dry_run_writes_the_plan_and_prints_the_mix(toy_data_dir: Path, tmp_path
         (["--strategy", "random", "--dry-run"], "unknown strategy 'random'"),
         (["--alpha", "1.5", "--dry-run"], "--alpha must lie in [0, 1]"),
         (["--languages", "de,fr", "--dry-run"], "unknown language code(s) fr"),
+        (["--languages", "de,", "--dry-run"], "has an empty entry"),
         (["--strategy", "mono", "--batch-size", "20", "--dry-run"], "language es has only 16"),
         (["--world-size", "2"], "--world-size is for --dry-run"),
         (["--epochs", "1", "--dry-run"], "exactly one of --steps and --epochs"),

@@ -46,3 +46,13 @@ def write_and_print_result(
     printer(result)
     if out is not None:
         console.print(f"result written to {out}")
+
+
+def parse_languages(value: str | None) -> list[str] | None:
+    """``"ar,de"`` -> ``["ar", "de"]``; empty entries are an error."""
+    if value is None:
+        return None
+    languages = [part.strip() for part in value.split(",")]
+    if not all(languages):
+        raise XmirError(f"--languages {value!r} has an empty entry; use e.g. ar,de,en")
+    return languages

@@ -8,21 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xmir.commands.common import console, user_errors, write_and_print_result
+from xmir.commands.common import console, parse_languages, user_errors, write_and_print_result
 from xmir.errors import XmirError
 
 LAREQA_DATASETS = ("xquad-r", "mlqa-r")
 MIRACL_DATASET = "miracl"
-
-
-def parse_languages(value: str | None) -> list[str] | None:
-    """``"ar,de"`` -> ``["ar", "de"]``; empty entries are an error."""
-    if value is None:
-        return None
-    languages = [part.strip() for part in value.split(",")]
-    if not all(languages):
-        raise XmirError(f"--languages {value!r} has an empty entry; use e.g. ar,de,en")
-    return languages
 
 
 def check_output_path(out: Path | None) -> None:

@@ -8,17 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from xmir.commands.common import console, user_errors
+from xmir.commands.common import console, parse_languages, user_errors
 from xmir.errors import XmirError
-
-
-def _languages(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    languages = tuple(part.strip() for part in value.split(","))
-    if not all(languages):
-        raise XmirError(f"--languages {value!r} has an empty entry; use e.g. ar,de,en")
-    return languages
 
 
 @user_errors
@@ -135,7 +126,7 @@ def train_command(
         seed=seed,
         train_format=train_format,
         data_dir=data_dir,
-        languages=_languages(languages),
+        languages=_as_tuple(parse_languages(languages)),
         with_context=with_context,
         positive_unit=positive,
         max_questions=max_questions,
@@ -231,3 +222,7 @@ def print_mix(plan: dict[str, Any]) -> None:
         )
     else:
         console.print(f"zero-shot check: not run ({overlap.get('reason')})")
+
+
+def _as_tuple(languages: list[str] | None) -> tuple[str, ...] | None:
+    return None if languages is None else tuple(languages)
