@@ -43,8 +43,14 @@ def test_writes_the_result_contract(tiny_model_dir: Path, data_dir: Path, tmp_pa
     assert all(0 < settings[name]["map"] <= 1 for name in ("mono", "cross", "multi"))
     for name in ("mono", "cross", "multi"):
         assert {"map", "recall@1", "recall@10"} <= set(settings[name])
-    assert settings["multi"]["per_language"]["th"]["queries"] == 8
+    sample = doc["dataset"]["subset_sample"]
+    assert sample["seed"] == 0 and sample["question_ids"] >= 8
+    assert settings["multi"]["per_language"]["th"]["queries"] == sample["question_ids"]
     assert isinstance(doc["bias"]["rank_distance"], float)
+    assert -1 <= doc["bias"]["mrc"]["value"] <= 1
+    assert set(doc["bias"]["mrc"]["per_pair"]) == {"de-en", "de-th", "en-th"}
+    centered = doc["variants"]["centered"]
+    assert {"settings", "bias", "per_query"} <= set(centered)
     assert doc["bias"]["own_language_share@10"]["expected_from_pool"] > 0
     assert doc["prefixes"] == {"query": "query: ", "passage": "passage: "}
     assert doc["model"]["total_params"] > 0 and doc["model"]["weights_sha256"]

@@ -52,9 +52,42 @@ def test_gold_sentence_contains_the_answer(data_dir: Path) -> None:
 
 def test_subset_keeps_parallel_questions(data_dir: Path) -> None:
     rset = load_lareqa("xquad-r", data_dir, ["en", "de"], max_questions=10)
-    assert rset.num_queries == 20 and len(set(rset.query_ids)) == 10
-    assert rset.subset == "first 10 question ids"
+    ids = len(set(rset.query_ids))
+    assert ids >= 10 and rset.num_queries == 2 * ids
+    assert rset.subset_record is not None and rset.subset_record["question_ids"] == ids
+    assert rset.subset.startswith(f"{ids} question ids from ")
     assert all(len(r) == 2 for r in rset.relevant)
+
+
+def test_subset_samples_whole_paragraphs_across_articles(data_dir: Path) -> None:
+    full = load_lareqa("xquad-r", data_dir, ["en"])
+    rset = load_lareqa("xquad-r", data_dir, ["en"], max_questions=300, subset_seed=0)
+    record = rset.subset_record
+    assert record is not None
+    # About N ids: whole paragraphs are taken until N is reached, so at most one paragraph over.
+    assert 300 <= record["question_ids"] < 300 + 15
+    # Stratified: every one of the 48 articles is visited before any gets a second paragraph.
+    assert record["articles"] == record["articles_available"] == 48
+    # Whole paragraphs: every sentence of a kept paragraph is in the pool.
+    contexts = set(rset.candidate_contexts)
+    assert len(contexts) == record["paragraphs"]
+    full_sentences = {c: sum(ctx == c for ctx in full.candidate_contexts) for c in contexts}
+    assert all(rset.candidate_contexts.count(c) == n for c, n in full_sentences.items())
+    # Sorted ids would cluster in a few articles; the sample must not be the first N.
+    first_ids = sorted(set(full.query_ids))[:300]
+    assert set(rset.query_ids) != set(first_ids)
+    again = load_lareqa("xquad-r", data_dir, ["en"], max_questions=300, subset_seed=0)
+    other = load_lareqa("xquad-r", data_dir, ["en"], max_questions=300, subset_seed=1)
+    assert again.query_ids == rset.query_ids
+    assert set(other.query_ids) != set(rset.query_ids)
+
+
+def test_mlqa_subset_groups_ids_by_their_english_article(data_dir: Path) -> None:
+    rset = load_lareqa("mlqa-r", data_dir, max_questions=40, subset_seed=3)
+    record = rset.subset_record
+    assert record is not None and record["question_ids"] >= 40
+    # Every translation of a kept id is kept, so each id has its 2-4 relevant candidates.
+    assert all(2 <= len(r) <= 4 for r in rset.relevant)
 
 
 def _read_gz_json(path: Path) -> dict:

@@ -65,3 +65,61 @@ def test_mlqa_r_and_xquad_r_are_disjoint(data_dir: Path) -> None:
     assert report.clean, report.examples
     same = check_overlap(train.texts(), eval_texts_of(load_lareqa("mlqa-r", data_dir)), "mlqa-r")
     assert same.exact_matches > 4000
+
+
+def test_word_ngram_containment_finds_a_shared_run_inside_longer_texts() -> None:
+    from xmir.data.overlap import NGRAM_WORDS, add_containment, shared_runs, word_ngrams
+
+    assert NGRAM_WORDS == 8
+    assert word_ngrams("one two three", 8) == set()
+    assert len(word_ngrams(" ".join(f"w{i}" for i in range(10)), 8)) == 3
+    shared = "a prime number is a natural number greater than 1 that is not a product"
+    train = [f"Intro words here. {shared.upper()}, and more text.", "short unrelated text"]
+    evaluation = [f"Context: {shared} of two smaller natural numbers.", "no seven word run"]
+    found = shared_runs(train, evaluation)
+    assert set(found) == {train[0]}
+    assert found[train[0]] in shared
+    # Seven shared words are not enough.
+    assert shared_runs(["x " + " ".join(shared.split()[:7])], evaluation) == {}
+    report = check_overlap(train, evaluation, "toy")
+    report, drop, titles = add_containment(
+        report, train, evaluation, ["Prime_number", "Other"], ["Prime number", "Fresno"]
+    )
+    assert drop == {train[0]} and report.ngram_matches == 1 and titles == {"Prime_number"}
+    assert report.ngram_examples[0]["train_text"].startswith("Intro words")
+    assert report.title_matches == 1 and report.title_examples == ["Prime_number"]
+    record = report.to_record()
+    assert record["ngram_words"] == 8
+
+
+def test_title_check_is_marked_unchecked_without_training_titles() -> None:
+    from xmir.data.overlap import add_containment
+
+    report, _, _ = add_containment(check_overlap(["a"], ["b"], "toy"), ["a"], ["b"], [], ["T"])
+    assert report.title_matches is None
+    assert "not checked" in report.to_record()["title_matches"]
+
+
+def test_training_items_sharing_a_long_run_with_mlqa_r_are_dropped(data_dir: Path) -> None:
+    """Training on XQuAD-R against MLQA-R: both are Wikipedia, so some boilerplate repeats."""
+    from xmir.train.config import TrainConfig
+    from xmir.train.prepare import guard_zero_shot, load_training_data
+
+    config = TrainConfig(
+        model="unused",
+        train_data="xquad-r",
+        out=Path("unused"),
+        steps=1,
+        data_dir=data_dir,
+        eval_data="mlqa-r",
+    )
+    data = load_training_data("xquad-r", data_dir=data_dir)
+    record, kept = guard_zero_shot(config, data)
+    assert record["checked"] and record["eval_sets"][0]["eval_name"] == "mlqa-r"
+    dropped = record["dropped_item_ids"]
+    assert dropped == len({i.item_id for i in data.items} - {i.item_id for i in kept.items})
+    # Both sets hold the Wikipedia articles "Prime number" and "Harvard University".
+    assert record["title_matches"] >= 2 and "Prime_number" in record["title_examples"]
+    assert record["ngram_matches"] > 0 and record["ngram_examples"]
+    prime = {i.item_id for i in data.items if "Prime_number" in data.item_titles.get(i.item_id, ())}
+    assert prime and not prime & {i.item_id for i in kept.items}

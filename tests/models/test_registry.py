@@ -28,9 +28,10 @@ def test_loaded_tiny_model_facts(tiny_model_dir: Path) -> None:
     hidden, intermediate, vocab, positions = 32, 64, 250002, 130
     embeddings = (vocab + positions + 1) * hidden
     layer = _layer_params(hidden, intermediate)
-    rest = 2 * hidden + hidden * hidden + hidden  # embedding LayerNorm + pooler
-    assert loaded.non_embedding_params == 2 * layer + rest
-    assert loaded.total_params == embeddings + 2 * layer + rest
+    layer_norm, pooler = 2 * hidden, hidden * hidden + hidden
+    # The backbone's pooler is never used by sentence-transformers: not part of the size.
+    assert loaded.non_embedding_params == 2 * layer + layer_norm
+    assert loaded.total_params == embeddings + 2 * layer + layer_norm + pooler
     assert len(loaded.weights_sha256) == 64
 
 

@@ -64,10 +64,14 @@ def train(args: argparse.Namespace) -> None:
     if os.environ.get("FAKE_XMIR_CORRUPT") == os.environ.get("XMIR_SWEEP_RUN_ID"):
         lines.append("{not json")
     (out / "batches.jsonl").write_text("\n".join(lines) + "\n")
-    weights = hashlib.sha256(f"{args.model}|{args.strategy}|{args.alpha}|{args.seed}".encode())
-    (out / "xmir-train.json").write_text(
-        json.dumps({"status": "finished", "model": args.model, "weights": weights.hexdigest()})
-    )
+    for step in [int(s) for s in (args.snapshot_at or "").split(",") if s] + [args.steps]:
+        folder = out if step == args.steps else out / "snapshots" / f"step-{step}"
+        folder.mkdir(parents=True, exist_ok=True)
+        identity = f"{args.model}|{args.strategy}|{args.alpha}|{args.seed}|{step}"
+        weights = hashlib.sha256(identity.encode()).hexdigest()
+        (folder / "xmir-train.json").write_text(
+            json.dumps({"status": "finished", "model": args.model, "weights": weights})
+        )
 
 
 def evaluate(args: argparse.Namespace) -> None:
@@ -124,6 +128,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--dataset")
+    parser.add_argument("--snapshot-at")
     args, _ = parser.parse_known_args()
     _log(args.command)
     {"train": train, "eval": evaluate}[args.command](args)

@@ -194,7 +194,7 @@ def test_dry_run_prints_the_plan_and_the_cost(
     result = CliRunner().invoke(app, ["sweep", str(spec_file), "--out", str(out), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "e5-small-q4-L1-hybrid0.5-b8-s1" in result.output
-    assert "14 runs (3 steps each; eval: xquad-r first 20 questions)" in result.output
+    assert "14 runs (3 steps each; eval: xquad-r about 20 questions)" in result.output
     assert "Estimated cost:" in result.output
     assert not out.exists()  # a dry run writes nothing
     sharded = CliRunner().invoke(app, ["sweep", str(spec_file), "--dry-run", "--shard", "1/2"])

@@ -70,16 +70,16 @@ def test_a_sweep_runs_every_run_once_and_writes_the_layout(tmp_path: Path, fake_
     assert [r["run_id"] for r in recorded["runs"]] == EXPECTED_IDS
     hybrid = layout.run_dir("e5-small-q4-L2-hybrid0.5-b4-s0")
     assert sorted(p.name for p in hybrid.iterdir()) == [
-        "eval-xquad-r.json",
-        "eval-xquad-r.log",
+        "eval-xquad-r.json.gz",
+        "eval-xquad-r.log.gz",
         "result.json",
         "status.json",
         "train",
-        "train.log",
+        "train.log.gz",
     ]
     assert sorted(p.name for p in (hybrid / "train").iterdir()) == [
-        "batches.jsonl",
-        "xmir-train.json",
+        "batches.jsonl.gz",
+        "xmir-train.json.gz",
     ]
     result = json.loads((hybrid / "result.json").read_text())
     assert result["config"]["alpha"] == 0.5
@@ -289,3 +289,40 @@ def test_shards_run_in_parallel_cover_the_sweep_once(tmp_path: Path, fake_env: P
         assert calls[f"eval {run_id}"] == 1
     finished = [item for stdout, _ in outputs for item in stdout.split()]
     assert sorted(finished) == sorted(f"{rid}=finished" for rid in EXPECTED_IDS)
+
+
+def test_budgets_are_evaluated_from_snapshots_of_one_run(tmp_path: Path, fake_env: Path) -> None:
+    spec = small_spec(
+        budget={"steps": 4, "eval_at": [2], "lr_schedule": "constant", "warmup_steps": 1}
+    )
+    _, layout, states = _run(spec, tmp_path / "out")
+    assert set(states.values()) == {"finished"}
+    run_id = "e5-small-q4-L2-hybrid0.5-b4-s0"
+    result = json.loads(layout.result_file(run_id).read_text())
+    assert result["budgets"] == {
+        "2": {"xquad-r": "eval-xquad-r@2.json"},
+        "4": {"xquad-r": "eval-xquad-r.json"},
+    }
+    status = read_status(layout, run_id)
+    assert status is not None
+    train_command = status["commands"][0]
+    assert "--snapshot-at 2" in train_command and "--lr-schedule constant" in train_command
+    assert "--warmup-steps 1" in train_command
+    assert any("snapshots/step-2" in c for c in status["commands"][1:])
+    # Two different evaluations: the snapshot and the final model are not the same weights.
+    from xmir.sweep.layout import read_json
+
+    short = read_json(layout.run_dir(run_id) / "eval-xquad-r@2.json")
+    final = read_json(layout.run_dir(run_id) / "eval-xquad-r.json")
+    assert short is not None and final is not None
+    assert short["settings"]["mono"]["map"] != final["settings"]["mono"]["map"]
+    baseline = json.loads(layout.result_file("e5-small-q4-L2-none").read_text())
+    assert baseline["budgets"] == {}
+    assert _calls(fake_env)[f"eval {run_id}"] == 2
+
+
+def test_eval_at_needs_a_constant_rate_and_earlier_steps() -> None:
+    with pytest.raises(XmirError, match="eval_at needs lr_schedule: constant"):
+        parse_spec(small_spec(budget={"steps": 4, "eval_at": [2]}))
+    with pytest.raises(XmirError, match="is not below steps"):
+        parse_spec(small_spec(budget={"steps": 4, "eval_at": [4], "lr_schedule": "constant"}))

@@ -196,3 +196,13 @@ def test_bad_input_errors() -> None:
         BatchPlanner(ItemPool(_items([("en", "de")] * 3 + [("en",)] * 9)), "cross", batch_size=4)
     with pytest.raises(XmirError, match="appears twice"):
         ItemPool([ParallelItem("a", "en", "q", "p"), ParallelItem("a", "en", "q2", "p2")])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans(), st.integers(1, 40), st.integers(1, 40))
+def test_a_long_plan_starts_with_the_plan_of_a_shorter_run(
+    case: tuple, short: int, extra: int
+) -> None:
+    """Budgets as prefixes: the first k steps of an n-step plan are the k-step plan."""
+    _, planner = case
+    assert planner.plan(short + extra)[:short] == planner.plan(short)

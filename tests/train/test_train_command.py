@@ -49,7 +49,8 @@ def test_dry_run_writes_the_plan_and_prints_the_mix(toy_data_dir: Path, tmp_path
         (["--languages", "de,", "--dry-run"], "has an empty entry"),
         (["--strategy", "mono", "--batch-size", "20", "--dry-run"], "language es has only 16"),
         (["--world-size", "2"], "--world-size is for --dry-run"),
-        (["--epochs", "1", "--dry-run"], "exactly one of --steps and --epochs"),
+        (["--epochs", "1", "--dry-run"], "--steps or --epochs, not both"),
+        (["--snapshot-at", "2,x", "--dry-run"], "--snapshot-at '2,x': expected step numbers"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

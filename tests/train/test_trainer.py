@@ -195,7 +195,28 @@ def test_evaluation_every_n_steps(
     assert metadata["plan"]["overlap_check"]["clean"]
     assert [e["step"] for e in metadata["evaluations"]] == [2, 3]  # every 2 steps and the last
     result = json.loads((out / "evals" / "step-2.json").read_text(encoding="utf-8"))
-    assert result["dataset"]["queries"] == 3 * 11
+    assert result["dataset"]["queries"] == result["dataset"]["subset_sample"]["question_ids"] * 11
     summary = metadata["evaluations"][0]
     assert summary["mono_map"] == result["settings"]["mono"]["map"]
     assert 0.0 < summary["multi_map"] <= 1.0 and summary["rank_distance"] >= 0
+
+
+def test_a_snapshot_of_a_long_constant_rate_run_is_the_shorter_budget(
+    tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
+) -> None:
+    """Budgets as prefixes: with a fixed warmup and a constant rate, the model saved at step 2
+    of a 4-step run equals, tensor for tensor, the model of a 2-step run."""
+    budget = {"lr_schedule": "constant", "fixed_warmup_steps": 1, "save_every": 10}
+    long_out, short_out = tmp_path / "long", tmp_path / "short"
+    metadata = train(
+        _config(tiny_model_dir, toy_data_dir, long_out, steps=4, snapshot_at=(2,), **budget)
+    )
+    assert metadata["optimizer"]["schedule"] == "linear warmup then constant"
+    assert metadata["optimizer"]["warmup_steps"] == 1
+    train(_config(tiny_model_dir, toy_data_dir, short_out, steps=2, **budget))
+    snapshot = _weights(long_out / "snapshots" / "step-2")
+    short, final = _weights(short_out), _weights(long_out)
+    assert snapshot.keys() == short.keys()
+    for name, tensor in short.items():
+        assert torch.equal(tensor, snapshot[name]), name
+    assert any(not torch.equal(final[n], short[n]) for n in short)  # steps 3-4 changed it

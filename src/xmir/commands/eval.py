@@ -52,7 +52,12 @@ def eval_command(
         str | None, typer.Option(help="Comma-separated subset of languages.")
     ] = None,
     max_questions: Annotated[
-        int | None, typer.Option(min=1, help="Keep only the first N question ids (a quick subset).")
+        int | None,
+        typer.Option(
+            min=1,
+            help="A representative subset of about N question ids: whole paragraphs "
+            "sampled with --seed, stratified by article.",
+        ),
     ] = None,
     query_prefix: Annotated[
         str | None, typer.Option(help="Override the model's query prompt.")
@@ -72,7 +77,7 @@ def eval_command(
         bool, typer.Option(help="Reuse embeddings cached for these exact weights.")
     ] = True,
     seed: Annotated[
-        int, typer.Option(help="Recorded with the result (evaluation is deterministic).")
+        int, typer.Option(min=0, help="Seed of the --max-questions sample (recorded).")
     ] = 0,
     corpus: Annotated[
         str | None, typer.Option(help="MIRACL corpus folder ({lang} placeholder allowed) or 'hub'.")
@@ -110,7 +115,13 @@ def eval_command(
         known = ", ".join((*LAREQA_DATASETS, MIRACL_DATASET))
         raise XmirError(f"unknown dataset {dataset!r}; choose one of: {known}")
     check_output_path(out)
-    rset = load_lareqa(dataset, data_dir, parse_languages(languages), max_questions=max_questions)
+    rset = load_lareqa(
+        dataset,
+        data_dir,
+        parse_languages(languages),
+        max_questions=max_questions,
+        subset_seed=seed,
+    )
     console.print(
         f"[bold]{dataset}[/]: {rset.num_queries:,} queries, {rset.num_candidates:,} candidates, "
         f"{len(rset.languages)} languages" + (f" ({rset.subset})" if rset.subset else "")
@@ -155,6 +166,13 @@ def print_lareqa_result(result: dict[str, Any]) -> None:
         f"own-language share@{share['k']}: [bold]{share['value']:.3f}[/] "
         f"(pool share {share['expected_from_pool']:.3f}, relevant share {share['expected_from_relevant']:.3f})"
     )
+    centered = result.get("variants", {}).get("centered")
+    if centered:
+        console.print(
+            f"mean rank correlation: [bold]{bias['mrc']['value']:.3f}[/]   after language "
+            f"centering: multi mAP {centered['settings']['multi']['map']:.3f}, rank distance "
+            f"{centered['bias']['rank_distance']:.1f}, MRC {centered['bias']['mrc']['value']:.3f}"
+        )
     per_language = Table(title="per query language")
     for column in ("lang", "mono mAP", "cross mAP (as query)", "multi mAP", "rank distance"):
         per_language.add_column(column, justify="right" if column != "lang" else "left")

@@ -24,7 +24,13 @@ from xmir.sweep.spec import load_spec
 
 @user_errors
 def sweep_command(
-    spec_file: Annotated[Path, typer.Argument(metavar="SPEC.yaml", help="The sweep spec (YAML).")],
+    spec_files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="SPEC.yaml...",
+            help="Sweep spec(s) (YAML); several specs form one study, each in OUT/<name>.",
+        ),
+    ],
     out: Annotated[
         Path | None,
         typer.Option(help="Sweep folder (results, logs, status); default runs/<spec name>."),
@@ -55,36 +61,55 @@ def sweep_command(
 
     A failing run is recorded with its error and the sweep goes on (exit code 1 at the end).
     """
-    spec = load_spec(spec_file)
+    specs = [load_spec(path) for path in spec_files]
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise XmirError(f"two specs share the name {_first_repeat(names)!r}; names must differ")
     chosen_shard = Shard.parse(shard) if shard is not None else None
     if data_dir is not None and not data_dir.expanduser().is_dir():
         raise XmirError(f"--data-dir {data_dir} is not a folder; point it at the dataset files")
-    sweep = plan_sweep(spec)
-    out = out if out is not None else Path("runs") / spec.name
+    sweeps = [plan_sweep(spec) for spec in specs]
+    root = out if out is not None else Path("runs") / specs[0].name
+    folders = [root] if len(specs) == 1 else [root / spec.name for spec in specs]
     if dry_run:
-        print_plan(sweep, SweepLayout(out), chosen_shard)
+        todo = [
+            print_plan(s, SweepLayout(f), chosen_shard)
+            for s, f in zip(sweeps, folders, strict=True)
+        ]
+        if len(sweeps) > 1:
+            console.print(
+                f"Study: {len(sweeps)} sweeps, still to run: [bold]{format_duration(sum(todo))}[/]."
+            )
         return
-    layout = prepare_output(sweep, out)
+    layouts = [prepare_output(s, f) for s, f in zip(sweeps, folders, strict=True)]
     env = {DATA_DIR_ENV: str(data_dir.expanduser().resolve())} if data_dir else {}
     options = RunnerOptions(keep_models=keep_models, shard=chosen_shard, env=env)
-    selected = sweep.shard(chosen_shard)
-    console.print(
-        f"[bold]{spec.name}[/]: {len(selected)} of {len(sweep.runs)} runs"
-        + (f" (shard {chosen_shard.index}/{chosen_shard.count})" if chosen_shard else "")
-        + f" -> {out}"
-    )
-    with _ProgressEvents(len(selected)) as events:
-        outcomes = run_sweep(sweep, layout, options, events)
+    outcomes: list[RunOutcome] = []
+    for sweep, layout, folder in zip(sweeps, layouts, folders, strict=True):
+        selected = sweep.shard(chosen_shard)
+        console.print(
+            f"[bold]{sweep.spec.name}[/]: {len(selected)} of {len(sweep.runs)} runs"
+            + (f" (shard {chosen_shard.index}/{chosen_shard.count})" if chosen_shard else "")
+            + f" -> {folder}"
+        )
+        with _ProgressEvents(len(selected)) as events:
+            outcomes += run_sweep(sweep, layout, options, events)
     writes_report = report and chosen_shard is None
-    _print_summary(outcomes, out, report_follows=writes_report)
+    _print_summary(outcomes, root, report_follows=writes_report)
     if writes_report:
-        write_and_print_report(out, None)
+        write_and_print_report(root, None)
     if any(o.state == FAILED for o in outcomes):
         raise typer.Exit(code=1)
 
 
-def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> None:
-    """The ordered runs with their state in ``layout`` (if any) and estimated cost."""
+def _first_repeat(names: list[str]) -> str:
+    seen: set[str] = set()
+    return next(name for name in names if name in seen or seen.add(name))  # type: ignore[func-returns-value]
+
+
+def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> float:
+    """The ordered runs with their state in ``layout`` (if any) and estimated cost; returns the
+    estimated seconds still to run."""
     selected = {r.run_id for r in sweep.shard(shard)}
     table = Table(title=f"sweep {sweep.spec.name}: plan")
     for column in ("#", "run id", "model", "strategy", "batch", "seed", "train", "eval", "state"):
@@ -115,16 +140,20 @@ def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> None:
         )
     console.print(table)
     budget = sweep.spec.budget
+    budgets = ", ".join(map(str, budget.all_budgets))
     console.print(
-        f"{len(selected)} runs ({budget.steps} steps each; eval: "
+        f"{len(selected)} runs ({budget.steps} steps each"
+        + (f", evaluated at {budgets}" if budget.eval_at else "")
+        + "; eval: "
         + ", ".join(
-            e.dataset + (f" first {e.max_questions} questions" if e.max_questions else "")
+            e.dataset + (f" about {e.max_questions} questions" if e.max_questions else "")
             for e in sweep.spec.eval
         )
         + f"). Estimated cost: [bold]{format_duration(total_s)}[/], "
         f"still to run: [bold]{format_duration(todo_s)}[/] "
         "(reference: a 2-core CPU; steps x batch x per-size cost per pair, plus encoding)."
     )
+    return todo_s
 
 
 def _state(layout: SweepLayout, run: PlannedRun, fingerprint: str) -> str:

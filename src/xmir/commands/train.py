@@ -32,7 +32,8 @@ def train_command(
     ] = 32,
     steps: Annotated[int | None, typer.Option(help="Optimizer steps (or give --epochs).")] = None,
     epochs: Annotated[
-        int | None, typer.Option(help="Epochs; one epoch = item ids // global batch steps.")
+        int | None,
+        typer.Option(help="Epochs (default 1); one epoch = item ids // global batch steps."),
     ] = None,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = 3e-5,
     temperature: Annotated[
@@ -57,20 +58,27 @@ def train_command(
         str | None, typer.Option(help="squad layout: positive is the 'paragraph' or 'sentence'.")
     ] = None,
     max_questions: Annotated[
-        int | None, typer.Option(help="LAReQA: keep only the first N question ids (quick runs).")
+        int | None,
+        typer.Option(help="LAReQA: a sampled subset of about N question ids (quick runs)."),
     ] = None,
     hard_negatives: Annotated[
         bool, typer.Option(help="Use the data's hard negatives when every item has one.")
     ] = True,
     eval_data: Annotated[
-        str | None, typer.Option(help="LAReQA evaluation set (overlap guard, --eval-every).")
+        str | None,
+        typer.Option(
+            help="LAReQA eval sets, comma-separated (overlap guard; --eval-every: first)."
+        ),
     ] = None,
     eval_every: Annotated[
         int | None, typer.Option(help="Evaluate on --eval-data every N steps.")
     ] = None,
     eval_max_questions: Annotated[
-        int | None, typer.Option(help="--eval-every on the first N question ids only.")
+        int | None, typer.Option(help="--eval-every on a sampled subset of about N question ids.")
     ] = None,
+    eval_seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the --eval-max-questions sample.")
+    ] = 0,
     allow_overlap: Annotated[
         bool, typer.Option(help="Train even if training texts occur in --eval-data.")
     ] = False,
@@ -83,6 +91,21 @@ def train_command(
     precision: Annotated[str, typer.Option(help="auto, fp32, bf16 or fp16.")] = "auto",
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 0.01,
     warmup_ratio: Annotated[float, typer.Option(help="Share of steps with linear warmup.")] = 0.1,
+    warmup_steps: Annotated[
+        int | None,
+        typer.Option(help="Warmup steps (overrides --warmup-ratio; budget-independent)."),
+    ] = None,
+    lr_schedule: Annotated[
+        str,
+        typer.Option(
+            help="After warmup: linear (decay to 0) or constant (a checkpoint at step k is "
+            "also the k-step budget)."
+        ),
+    ] = "linear",
+    snapshot_at: Annotated[
+        str | None,
+        typer.Option(help="Also save the model at these steps (snapshots/step-N), e.g. 64,128."),
+    ] = None,
     adam_beta2: Annotated[float, typer.Option(help="Adam beta2 (at the reference batch).")] = 0.999,
     beta2_reference_batch: Annotated[
         int | None,
@@ -123,6 +146,9 @@ def train_command(
         temperature=temperature,
         weight_decay=weight_decay,
         warmup_ratio=warmup_ratio,
+        fixed_warmup_steps=warmup_steps,
+        lr_schedule=lr_schedule,
+        snapshot_at=_parse_steps(snapshot_at),
         seed=seed,
         train_format=train_format,
         data_dir=data_dir,
@@ -134,6 +160,7 @@ def train_command(
         eval_data=eval_data,
         eval_every=eval_every,
         eval_max_questions=eval_max_questions,
+        eval_subset_seed=eval_seed,
         allow_overlap=allow_overlap,
         freeze_embeddings=freeze_embeddings,
         mini_batch_size=mini_batch_size,
@@ -226,3 +253,14 @@ def print_mix(plan: dict[str, Any]) -> None:
 
 def _as_tuple(languages: list[str] | None) -> tuple[str, ...] | None:
     return None if languages is None else tuple(languages)
+
+
+def _parse_steps(text: str | None) -> tuple[int, ...]:
+    """``64,128`` -> (64, 128), sorted and unique; a clear error for anything else."""
+    if text is None or not text.strip():
+        return ()
+    try:
+        steps = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise XmirError(f"--snapshot-at {text!r}: expected step numbers such as 64,128") from None
+    return tuple(steps)

@@ -17,6 +17,7 @@ from typing import Any
 
 from xmir.data.languages import select_languages
 from xmir.data.sources import LAREQA_SOURCES, LareqaSource, resolve_lareqa_dir
+from xmir.data.subset import QuestionLayout, Subset, sample_paragraphs
 from xmir.errors import XmirError
 
 
@@ -36,6 +37,9 @@ class RetrievalSet:
     gold_own_language: list[int]
     file_sha256: dict[str, str] = field(default_factory=dict)
     subset: str | None = None
+    subset_record: dict[str, Any] | None = None
+    article_titles: tuple[str, ...] = ()
+    query_titles: tuple[str, ...] = ()  # the article title of each query's paragraph
 
     @property
     def num_queries(self) -> int:
@@ -52,19 +56,23 @@ def load_lareqa(
     languages: list[str] | None = None,
     *,
     max_questions: int | None = None,
+    subset_seed: int = 0,
 ) -> RetrievalSet:
     """Read XQuAD-R or MLQA-R from ``data_dir`` (or ``$XMIR_DATA_DIR`` or the download cache).
 
-    ``max_questions`` keeps the first N question ids (sorted) and only the paragraphs that
-    hold them: a faithful small subset for quick runs and tests.
+    ``max_questions`` keeps a representative subset of about N question ids: whole paragraphs
+    sampled with ``subset_seed``, stratified by article (see :mod:`xmir.data.subset`), with
+    every translation of each kept question and only the sentences of kept paragraphs.
     """
     source = _source(name)
     chosen = select_languages(languages, source.languages, source=source.name)
     folder = resolve_lareqa_dir(source, data_dir, chosen)
     parsed = {lang: _read_language(folder, lang) for lang in chosen}
-    keep_ids = _question_subset(parsed, max_questions)
-    built = _build(source.name, chosen, parsed, keep_ids)
-    if keep_ids is None and tuple(chosen) == source.languages:
+    subset = None
+    if max_questions is not None:
+        subset = sample_paragraphs(_question_layout(parsed, chosen), max_questions, subset_seed)
+    built = _build(source.name, chosen, parsed, subset)
+    if subset is None and tuple(chosen) == source.languages:
         _check_known_counts(source, built)
     return built
 
@@ -81,6 +89,8 @@ class _Paragraph:
     context: str
     sentences: list[str]
     questions: list[tuple[str, str, int]]  # (question id, question text, gold sentence index)
+    article: int = 0  # position of the paragraph's article in its file
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,13 +124,19 @@ def _language_file(folder: Path, lang: str) -> Path:
 def _parse_squad(payload: Any, path: Path) -> list[_Paragraph]:
     try:
         articles = payload["data"]
-        paragraphs = [p for article in articles for p in article["paragraphs"]]
-    except (KeyError, TypeError):
+        paragraphs = [
+            (index, str(article.get("title", "")), p)
+            for index, article in enumerate(articles)
+            for p in article["paragraphs"]
+        ]
+    except (KeyError, TypeError, AttributeError):
         raise XmirError(f"{path}: not LAReQA/SQuAD json (expected data[].paragraphs[])") from None
-    return [_parse_paragraph(p, path) for p in paragraphs]
+    return [_parse_paragraph(p, path, index, title) for index, title, p in paragraphs]
 
 
-def _parse_paragraph(paragraph: dict[str, Any], path: Path) -> _Paragraph:
+def _parse_paragraph(
+    paragraph: dict[str, Any], path: Path, article: int = 0, title: str = ""
+) -> _Paragraph:
     try:
         sentences = list(paragraph["sentences"])
         breaks = [tuple(b) for b in paragraph["sentence_breaks"]]
@@ -145,37 +161,51 @@ def _parse_paragraph(paragraph: dict[str, Any], path: Path) -> _Paragraph:
                 f"{len(hits)} sentences, expected exactly one; the file is not valid LAReQA"
             )
         questions.append((str(qa["id"]), str(qa["question"]), hits[0]))
-    return _Paragraph(context, sentences, questions)
+    return _Paragraph(context, sentences, questions, article, title)
 
 
-def _question_subset(
-    parsed: dict[str, _LanguageFile], max_questions: int | None
-) -> set[str] | None:
-    if max_questions is None:
-        return None
-    if max_questions < 1:
-        raise XmirError(f"max_questions must be >= 1, got {max_questions}")
-    ids = sorted({q[0] for f in parsed.values() for p in f.paragraphs for q in p.questions})
-    return set(ids[:max_questions])
+def _question_layout(parsed: dict[str, _LanguageFile], languages: list[str]) -> QuestionLayout:
+    """Question ids grouped by paragraph and article of one reference file per id.
+
+    The reference of an id is its English file when English is read (MLQA-R ids always exist
+    in English), else the first language that has it; XQuAD-R is parallel, so every
+    language gives the same grouping.
+    """
+    order = sorted(languages, key=lambda lang: (lang != "en", languages.index(lang)))
+    seen: set[str] = set()
+    layout: QuestionLayout = {}
+    for lang in order:
+        for index, paragraph in enumerate(parsed[lang].paragraphs):
+            ids = [q[0] for q in paragraph.questions if q[0] not in seen]
+            if ids:
+                article = layout.setdefault(f"{lang}:{paragraph.article}", {})
+                article[f"{lang}:{index}"] = ids
+                seen.update(ids)
+    return layout
 
 
 def _build(
     name: str,
     languages: list[str],
     parsed: dict[str, _LanguageFile],
-    keep_ids: set[str] | None,
+    subset: Subset | None,
 ) -> RetrievalSet:
+    keep_ids = None if subset is None else set(subset.question_ids)
     cand_texts: list[str] = []
     cand_langs: list[str] = []
     cand_contexts: list[str] = []
     gold: dict[tuple[str, str], int] = {}
     queries: list[tuple[str, str, str]] = []  # (question id, language, text)
+    query_titles: list[str] = []
+    titles: dict[str, None] = {}
     for lang in languages:
         for paragraph in parsed[lang].paragraphs:
             kept = [q for q in paragraph.questions if keep_ids is None or q[0] in keep_ids]
             if keep_ids is not None and not kept:
                 continue
             offset = len(cand_texts)
+            if paragraph.title:
+                titles[paragraph.title] = None
             cand_texts.extend(paragraph.sentences)
             cand_langs.extend([lang] * len(paragraph.sentences))
             cand_contexts.extend([paragraph.context] * len(paragraph.sentences))
@@ -184,6 +214,7 @@ def _build(
                     raise XmirError(f"{parsed[lang].path}: question id {qid} appears twice")
                 gold[(qid, lang)] = offset + sentence
                 queries.append((qid, lang, text))
+                query_titles.append(paragraph.title)
     if not queries or not cand_texts:
         raise XmirError(f"{name}: empty pool (no questions or candidates were read)")
     by_id: dict[str, list[int]] = defaultdict(list)
@@ -201,7 +232,10 @@ def _build(
         relevant=[sorted(by_id[q[0]]) for q in queries],
         gold_own_language=[gold[(q[0], q[1])] for q in queries],
         file_sha256={parsed[lang].path.name: parsed[lang].sha256 for lang in languages},
-        subset=None if keep_ids is None else f"first {len(keep_ids)} question ids",
+        subset=None if subset is None else subset.describe(),
+        subset_record=None if subset is None else subset.record(),
+        article_titles=tuple(titles),
+        query_titles=tuple(query_titles),
     )
 
 

@@ -49,6 +49,8 @@ class ParallelData:
     items: list[ParallelItem]
     source: dict[str, Any] = field(default_factory=dict)
     overlap_texts: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)  # source article titles, when known
+    item_titles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # item id -> titles
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -187,7 +189,17 @@ def read_lareqa_items(
         "subset": rset.subset,
         "file_sha256": dict(rset.file_sha256),
     }
-    return ParallelData(name, items, source, extra)
+    item_titles: dict[str, dict[str, None]] = {}
+    for qid, title in zip(rset.query_ids, rset.query_titles, strict=True):
+        item_titles.setdefault(qid, {})[title] = None
+    return ParallelData(
+        name,
+        items,
+        source,
+        extra,
+        list(rset.article_titles),
+        {qid: tuple(titles) for qid, titles in item_titles.items()},
+    )
 
 
 # ----------------------------------------------------------------------------- SQuAD layout

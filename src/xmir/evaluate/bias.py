@@ -4,6 +4,8 @@
   across languages; mean over the queries of a language, then macro over query languages.
 - Own-language share@k: share of the top-k results written in the query's language, next to
   that language's share of the pool and of the query's relevant items (the unbiased levels).
+- Mean Rank Correlation: Spearman correlation of the rankings of the whole pool that
+  parallel queries (one question id, two languages) produce; 1 = language-independent.
 """
 
 from __future__ import annotations
@@ -70,4 +72,73 @@ def own_language_share(
             }
             for lang in per_language
         },
+    }
+
+
+def mean_rank_correlation(
+    query_emb: np.ndarray,
+    cand_emb: np.ndarray,
+    query_ids: list[str],
+    query_lang: np.ndarray,
+    languages: list[str],
+    *,
+    block_queries: int = 512,
+) -> dict[str, object]:
+    """Mean Rank Correlation over the pooled candidates (multilingual setting).
+
+    For every question id asked in two languages X and Y, the Spearman correlation of the
+    two queries' rankings of the whole pool (average ranks for ties, as scipy's
+    ``spearmanr``); the mean over ids gives the value of the pair X-Y, and the macro mean over
+    pairs the headline value. 1 means the parallel queries rank the pool identically: the
+    ranking does not depend on the query's language.
+    """
+    from scipy.stats import rankdata
+
+    by_id: dict[str, list[int]] = {}
+    for row, qid in enumerate(query_ids):
+        by_id.setdefault(qid, []).append(row)
+    groups = [rows for rows in by_id.values() if len(rows) > 1]
+    n_langs = len(languages)
+    sums, counts = np.zeros((n_langs, n_langs)), np.zeros((n_langs, n_langs))
+    start = 0
+    while start < len(groups):
+        chunk, size = [], 0
+        while start < len(groups) and (not chunk or size + len(groups[start]) <= block_queries):
+            chunk.append(groups[start])
+            size += len(groups[start])
+            start += 1
+        rows = np.array([r for group in chunk for r in group])
+        scores = (
+            np.asarray(query_emb[rows], dtype=np.float64) @ np.asarray(cand_emb, dtype=np.float64).T
+        )
+        ranks = rankdata(scores, axis=1)
+        ranks -= ranks.mean(axis=1, keepdims=True)
+        norms = np.linalg.norm(ranks, axis=1)
+        constant = norms == 0  # a query that scores every candidate alike: undefined, skipped
+        ranks /= np.where(constant, 1.0, norms)[:, None]
+        offset = 0
+        for group in chunk:
+            block = ranks[offset : offset + len(group)]
+            corr = block @ block.T
+            langs = query_lang[group]
+            skip = constant[offset : offset + len(group)]
+            for i in range(len(group)):
+                for j in range(i + 1, len(group)):
+                    if skip[i] or skip[j]:
+                        continue
+                    a, b = sorted((int(langs[i]), int(langs[j])))
+                    sums[a, b] += corr[i, j]
+                    counts[a, b] += 1
+            offset += len(group)
+    per_pair = {
+        f"{languages[a]}-{languages[b]}": float(sums[a, b] / counts[a, b])
+        for a in range(n_langs)
+        for b in range(a + 1, n_langs)
+        if counts[a, b] > 0
+    }
+    return {
+        "value": float(np.mean(list(per_pair.values()))) if per_pair else float("nan"),
+        "per_pair": per_pair,
+        "question_ids": len(groups),
+        "pool": "all candidates (multilingual setting)",
     }

@@ -15,7 +15,13 @@ import numpy as np
 from xmir.data.lareqa import RetrievalSet
 from xmir.data.sources import LAREQA_SOURCES
 from xmir.evaluate import metrics
-from xmir.evaluate.bias import macro_by_language, own_language_share, rank_distance
+from xmir.evaluate.bias import (
+    macro_by_language,
+    mean_rank_correlation,
+    own_language_share,
+    rank_distance,
+)
+from xmir.evaluate.centering import center_by_language
 from xmir.evaluate.encoding import cached_encode
 from xmir.evaluate.retrieval import LanguageCounts, count_above_by_language, pad_relevant
 from xmir.provenance import library_versions, utc_now
@@ -73,6 +79,7 @@ def evaluate_lareqa(
     )
     encoded = time.perf_counter()
     scores = score_settings(rset, query_emb, cand_emb)
+    variants = {"centered": centered_scores(rset, query_emb, cand_emb)}
     finished = time.perf_counter()
     return {
         "xmir_result": 1,
@@ -91,6 +98,25 @@ def evaluate_lareqa(
         },
         "embeddings_from_cache": {"queries": q_cached, "candidates": c_cached},
         **scores,
+        "variants": variants,
+    }
+
+
+def centered_scores(
+    rset: RetrievalSet, query_emb: np.ndarray, cand_emb: np.ndarray
+) -> dict[str, Any]:
+    """:func:`score_settings` after post-hoc language centering (see
+    :mod:`xmir.evaluate.centering`): queries and candidates are centred separately."""
+    query_langs = np.array(rset.query_langs)
+    cand_langs = np.array(rset.candidate_langs)
+    return {
+        "description": "per-language mean embedding subtracted (queries and candidates "
+        "separately, estimated from the evaluated pool without labels), then renormalised",
+        **score_settings(
+            rset,
+            center_by_language(query_emb, query_langs),
+            center_by_language(cand_emb, cand_langs),
+        ),
     }
 
 
@@ -118,6 +144,9 @@ def score_settings(
             **_rank_distance_fields(multi_ranks, query_lang, languages),
             "own_language_share@10": own_language_share(
                 counts.top_langs, query_lang, cand_lang, counts.relevant_lang, languages
+            ),
+            "mrc": mean_rank_correlation(
+                query_emb, cand_emb, list(rset.query_ids), query_lang, languages
             ),
         },
         "per_query": {
@@ -241,6 +270,7 @@ def _dataset_record(rset: RetrievalSet, options: EvalOptions) -> dict[str, Any]:
         "languages": list(rset.languages),
         "files_sha256": rset.file_sha256,
         "subset": rset.subset,
+        "subset_sample": rset.subset_record,
         "queries": rset.num_queries,
         "candidates": rset.num_candidates,
         "candidate_text": "sentence+context" if options.with_context else "sentence",

@@ -87,7 +87,7 @@ def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
         spec=parsed.text,
         description=description,
         total_params=total,
-        non_embedding_params=total - embedding_params(model),
+        non_embedding_params=total - embedding_params(model) - unused_pooler_params(model),
         query_prefix=model.prompts.get("query", "") or "",
         passage_prefix=model.prompts.get("passage", "") or "",
         max_seq_length=int(model.max_seq_length or 0),
@@ -123,6 +123,20 @@ def embedding_params(model: SentenceTransformer) -> int:
         if module is not None:
             total += sum(p.numel() for p in module.parameters())
     return total
+
+
+def unused_pooler_params(model: SentenceTransformer) -> int:
+    """Parameters of the backbone's own pooler (BERT/XLM-R ``pooler.dense``).
+
+    sentence-transformers reads only the token embeddings and pools them in its Pooling
+    module, so this layer never touches an embedding and is left out of the size axis.
+    """
+    import torch
+
+    pooler = getattr(_auto_model(model), "pooler", None)
+    if not isinstance(pooler, torch.nn.Module):
+        return 0
+    return sum(p.numel() for p in pooler.parameters())
 
 
 def weights_sha256(model: torch.nn.Module) -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from xmir.sweep.layout import SweepLayout, eval_file_name
 from xmir.sweep.plan import PlannedRun
-from xmir.sweep.spec import SweepSpec
+from xmir.sweep.spec import EvalSet, SweepSpec
+from xmir.train.config import SNAPSHOT_DIR
 
 # The same interpreter as the sweep, so a run uses exactly this installation of xmir.
 DEFAULT_CLI: tuple[str, ...] = (sys.executable, "-m", "xmir")
@@ -40,38 +41,53 @@ def train_args(spec: SweepSpec, run: PlannedRun, model_dir: Path) -> list[str]:
         args += ["--alpha", f"{run.alpha:g}"]
     args += ["--batch-size", str(run.batch_size), "--steps", str(budget.steps)]
     args += ["--lr", f"{budget.lr:g}", "--temperature", f"{budget.temperature:g}"]
+    if budget.lr_schedule != "linear":
+        args += ["--lr-schedule", budget.lr_schedule]
+    if budget.warmup_steps is not None:
+        args += ["--warmup-steps", str(budget.warmup_steps)]
+    if budget.eval_at:
+        args += ["--snapshot-at", ",".join(map(str, budget.eval_at))]
     args += ["--seed", str(run.seed), "--out", str(model_dir)]
     if budget.freeze_embeddings:
         args.append("--freeze-embeddings")
     if budget.beta2_reference_batch is not None:
         args += ["--beta2-reference-batch", str(budget.beta2_reference_batch)]
-    # The zero-shot guard: training refuses texts that occur in the (first) eval set.
-    args += ["--eval-data", spec.eval[0].dataset]
+    # The zero-shot guard checks the training texts against every eval set.
+    args += ["--eval-data", ",".join(e.dataset for e in spec.eval)]
     if spec.allow_overlap:
         args.append("--allow-overlap")
     return args + list(budget.extra_train_args)
 
 
-def eval_args(
-    spec: SweepSpec, model: str, dataset: str, max_questions: int | None, out: Path
-) -> list[str]:
+def eval_args(spec: SweepSpec, model: str, eval_set: EvalSet, out: Path) -> list[str]:
     """Arguments of ``xmir eval`` of ``model`` on one eval set."""
-    args = ["eval", "--model", model, "--dataset", dataset]
-    if max_questions is not None:
-        args += ["--max-questions", str(max_questions)]
+    args = ["eval", "--model", model, "--dataset", eval_set.dataset]
+    if eval_set.max_questions is not None:
+        args += ["--max-questions", str(eval_set.max_questions)]
+        args += ["--seed", str(eval_set.subset_seed)]
     return [*args, "--out", str(out), *spec.extra_eval_args]
 
 
 def run_steps(spec: SweepSpec, run: PlannedRun, layout: SweepLayout) -> list[Step]:
-    """The processes of ``run`` in order: train (unless baseline), then one eval per set."""
+    """The processes of ``run`` in order: train (unless baseline), then one eval per set and
+    evaluated budget (the snapshots of shorter budgets first, the final model last)."""
     run_dir = layout.run_dir(run.run_id)
     model_dir = run_dir / MODEL_DIR
     steps: list[Step] = []
     if not run.is_baseline:
         steps.append(Step("train", train_args(spec, run, model_dir)))
+        for budget in spec.budget.eval_at:
+            snapshot = model_dir / SNAPSHOT_DIR / f"step-{budget}"
+            for eval_set in spec.eval:
+                out = run_dir / eval_file_name(eval_set.dataset, budget)
+                steps.append(
+                    Step(
+                        f"eval-{eval_set.dataset}@{budget}",
+                        eval_args(spec, str(snapshot), eval_set, out),
+                    )
+                )
     model = run.model if run.is_baseline else str(model_dir)
     for eval_set in spec.eval:
         out = run_dir / eval_file_name(eval_set.dataset)
-        args = eval_args(spec, model, eval_set.dataset, eval_set.max_questions, out)
-        steps.append(Step(f"eval-{eval_set.dataset}", args))
+        steps.append(Step(f"eval-{eval_set.dataset}", eval_args(spec, model, eval_set, out)))
     return steps

@@ -82,9 +82,8 @@ def model_shape(spec: str) -> tuple[int, int]:
 def eval_texts(eval_set: EvalSet) -> int:
     """Estimated queries + candidates encoded for one evaluation.
 
-    A subset keeps the first N question ids (sorted) and only their paragraphs; ids cluster
-    by article, so the pool shrinks about as fast as the questions (XQuAD-R, 300 ids: 3,300
-    queries and 2,410 candidates, estimated 6,564 texts in all).
+    A subset keeps whole paragraphs holding about N question ids, so the pool shrinks about
+    as fast as the questions (XQuAD-R, 300 ids: 3,300 queries and about 2,400 candidates).
     """
     ids, queries, candidates = _EVAL_SIZES[eval_set.dataset]
     share = min(1.0, (eval_set.max_questions or ids) / ids)
@@ -99,6 +98,7 @@ def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     eval_s = sum(EVAL_START_S + eval_texts(e) * encode_per_text for e in spec.eval)
     if run.is_baseline:
         return RunCost(0.0, eval_s)
+    eval_s *= len(spec.budget.all_budgets)  # every evaluated budget is one more evaluation
     per_pair = TRAIN_PAIR_FIXED_S + TRAIN_PAIR_LAYER_S * layers * width
     pairs = spec.budget.steps * (run.batch_size or 0)
     return RunCost(TRAIN_START_S + pairs * per_pair, eval_s)

@@ -20,6 +20,7 @@ fingerprint; anything else is redone from an empty run folder.
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,16 +61,23 @@ class SweepLayout:
         return self.run_dir(run_id) / RESULT_FILE
 
 
-def eval_file_name(dataset: str) -> str:
-    """The file an evaluation on ``dataset`` writes inside a run folder."""
-    return f"eval-{dataset}.json"
+def eval_file_name(dataset: str, budget: int | None = None) -> str:
+    """The file an evaluation on ``dataset`` writes inside a run folder (``@N``: the snapshot
+    of an N-step budget; none: the final model)."""
+    return f"eval-{dataset}.json" if budget is None else f"eval-{dataset}@{budget}.json"
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object from ``path``; None when missing or unreadable (a torn write counts as absent)."""
+    """A JSON object from ``path``, or from ``path.gz`` once the sweep compressed it; None when
+    missing or unreadable (a torn write counts as absent)."""
+    compressed = path.with_name(path.name + ".gz")
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if path.is_file() or not compressed.is_file():
+            text = path.read_text(encoding="utf-8")
+        else:
+            text = gzip.decompress(compressed.read_bytes()).decode("utf-8")
+        payload = json.loads(text)
+    except (OSError, ValueError, EOFError):
         return None
     return payload if isinstance(payload, dict) else None
 

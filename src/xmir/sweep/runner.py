@@ -7,6 +7,7 @@ fails is recorded as ``failed`` with its error and the sweep goes on; a run that
 
 from __future__ import annotations
 
+import gzip
 import os
 import shlex
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
+from xmir.io import atomic_write_bytes, atomic_write_json
 from xmir.provenance import utc_now
 from xmir.sweep.batch_mix import summarise_batches
 from xmir.sweep.commands import DEFAULT_CLI, MODEL_DIR, Step, run_steps
@@ -157,6 +158,7 @@ def _execute(
             result = f"collecting the results failed: {error}"
         if isinstance(result, str):
             return _fail(layout, status, result, clock, step="collect", options=options)
+        compress_run_files(run_dir)
         atomic_write_json(layout.result_file(run.run_id), result)
         if not options.keep_models:
             shutil.rmtree(run_dir / MODEL_DIR, ignore_errors=True)
@@ -198,14 +200,22 @@ def _collect(
     """The run's ``result.json``, or an error message when an expected output is missing."""
     run_dir = layout.run_dir(run.run_id)
     evals: dict[str, str] = {}
+    budgets: dict[str, dict[str, str]] = {}
     model_record: dict[str, Any] | None = None
-    for eval_set in sweep.spec.eval:
-        name = eval_file_name(eval_set.dataset)
-        payload = read_json(run_dir / name)
-        if payload is None or "settings" not in payload:
-            return f"eval on {eval_set.dataset} wrote no readable result ({name})"
-        evals[eval_set.dataset] = name
-        model_record = model_record or payload.get("model")
+    shorter = [] if run.is_baseline else sweep.spec.budget.eval_at
+    for budget in [*shorter, None]:
+        for eval_set in sweep.spec.eval:
+            name = eval_file_name(eval_set.dataset, budget)
+            payload = read_json(run_dir / name)
+            if payload is None or "settings" not in payload:
+                return f"eval on {eval_set.dataset} wrote no readable result ({name})"
+            if budget is None:
+                evals[eval_set.dataset] = name
+                model_record = model_record or payload.get("model")
+            else:
+                budgets.setdefault(str(budget), {})[eval_set.dataset] = name
+    if not run.is_baseline:
+        budgets[str(sweep.spec.budget.steps)] = dict(evals)
     train: dict[str, Any] | None = None
     if not run.is_baseline:
         train = _keep_train_records(run_dir)
@@ -222,6 +232,7 @@ def _collect(
         "strategy_label": run.strategy_label,
         "model": model_record,
         "evals": evals,
+        "budgets": budgets,
         "train": train,
         "time_s": step_seconds,
         "finished": utc_now(),
@@ -259,6 +270,22 @@ def _keep_train_records(run_dir: Path) -> dict[str, Any] | str:
         "training": metadata.get("training"),
         "batch_mix": summarise_batches(kept / TRAIN_RECORDS[1]),
     }
+
+
+COMPRESSED_SUFFIXES = (".json", ".jsonl", ".log")
+UNCOMPRESSED = frozenset({"status.json", "result.json"})
+
+
+def compress_run_files(run_dir: Path) -> None:
+    """Gzip a finished run's evaluation results, batch log and logs (not its status or
+    result file), so a study folder can be committed; readers find ``NAME.gz``."""
+    for path in sorted(run_dir.rglob("*")):
+        if MODEL_DIR in path.relative_to(run_dir).parts[:1]:
+            continue
+        if path.is_file() and path.suffix in COMPRESSED_SUFFIXES and path.name not in UNCOMPRESSED:
+            target = path.with_name(path.name + ".gz")
+            atomic_write_bytes(target, gzip.compress(path.read_bytes(), mtime=0))
+            path.unlink()
 
 
 @contextmanager

@@ -33,17 +33,28 @@ class _Strict(BaseModel):
 
 
 class EvalSet(_Strict):
-    """One zero-shot evaluation: a LAReQA dataset, optionally its first N question ids."""
+    """One zero-shot evaluation: a LAReQA dataset, optionally a sampled subset of about N
+    question ids (whole paragraphs stratified by article, drawn with ``subset_seed``)."""
 
     dataset: EvalDataset
     max_questions: int | None = Field(default=None, ge=1)
+    subset_seed: int = Field(default=0, ge=0)
 
 
 class Budget(_Strict):
     """The training budget shared by every run of the sweep (recorded in each run)."""
 
     steps: int = Field(ge=1)
+    eval_at: list[int] = Field(
+        default_factory=list,
+        description="shorter budgets evaluated from snapshots of the same run (steps < steps); "
+        "use lr_schedule: constant so that they equal runs of that many steps",
+    )
     lr: float = Field(default=3e-5, gt=0)
+    lr_schedule: Literal["linear", "constant"] = "linear"
+    warmup_steps: int | None = Field(
+        default=None, ge=0, description="fixed warmup steps (default: 10% of the steps)"
+    )
     temperature: float = Field(default=0.05, gt=0)
     freeze_embeddings: bool = False
     beta2_reference_batch: int | None = Field(
@@ -55,6 +66,33 @@ class Budget(_Strict):
     extra_train_args: list[str] = Field(
         default_factory=list, description="passed verbatim to every `xmir train`"
     )
+
+    @field_validator("eval_at")
+    @classmethod
+    def _sorted_unique_budgets(cls, value: list[int]) -> list[int]:
+        if any(step < 1 for step in value):
+            raise ValueError("budgets must be >= 1 step")
+        return sorted(_no_duplicates(value, "budgets"))
+
+    @model_validator(mode="after")
+    def _budgets_before_the_end(self) -> Budget:
+        late = [step for step in self.eval_at if step >= self.steps]
+        if late:
+            raise ValueError(
+                f"eval_at: {', '.join(map(str, late))} is not below steps ({self.steps}); the "
+                "final model is always evaluated"
+            )
+        if self.eval_at and self.lr_schedule != "constant":
+            raise ValueError(
+                "eval_at needs lr_schedule: constant (with a linear decay, step k of a long "
+                "run is not a k-step budget)"
+            )
+        return self
+
+    @property
+    def all_budgets(self) -> list[int]:
+        """Every evaluated budget, shortest first (the last is ``steps``)."""
+        return [*self.eval_at, self.steps]
 
 
 class SweepSpec(_Strict):

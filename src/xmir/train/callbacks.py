@@ -1,4 +1,5 @@
-"""Trainer callbacks: a progress bar with loss and realised batch mix; periodic LAReQA eval."""
+"""Trainer callbacks: a progress bar with loss and realised batch mix; periodic LAReQA eval;
+model snapshots at chosen steps (budgets as prefixes of one run)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from tqdm.auto import tqdm
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from xmir.io import atomic_write_json
+from xmir.train.config import SNAPSHOT_DIR
+
+__all__ = ["SNAPSHOT_DIR", "LareqaEvalCallback", "MixProgressCallback", "SnapshotCallback"]
 from xmir.train.samplers import GlobalBatch
 
 
@@ -102,3 +106,24 @@ def eval_summary(result: dict[str, Any]) -> dict[str, Any]:
 def with_model(loaded: Any, model: Any) -> Any:
     """A copy of a LoadedModel record that points at ``model`` (the weights being trained)."""
     return dataclasses.replace(loaded, model=model)
+
+
+class SnapshotCallback(TrainerCallback):
+    """Save the model being trained at the given steps to ``out/step-<N>`` (main process).
+
+    With a constant learning rate after a fixed warmup, the model at step N of a long run is
+    the model an N-step run would have trained, so one run yields every shorter budget.
+    """
+
+    def __init__(self, steps: Sequence[int], out: Path, save: Callable[[Any, Path], None]):
+        self.steps = frozenset(steps)
+        self.out = Path(out)
+        self.save = save
+
+    def on_step_end(self, args, state: TrainerState, control: TrainerControl, **kwargs):
+        if state.global_step not in self.steps or not state.is_world_process_zero:
+            return
+        model = kwargs["model"]
+        target = self.out / f"step-{state.global_step}"
+        target.mkdir(parents=True, exist_ok=True)
+        self.save(getattr(model, "module", model), target)

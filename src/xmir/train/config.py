@@ -13,9 +13,20 @@ from xmir.errors import XmirError
 from xmir.train.samplers import STRATEGIES
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+LR_SCHEDULES = ("linear", "constant")
+SNAPSHOT_DIR = "snapshots"  # OUT/snapshots/step-N: the model at step N (--snapshot-at)
 # Settings that do not change the trained weights: a resumed run may differ in these.
 _NOT_FINGERPRINTED = frozenset(
-    {"out", "data_dir", "eval_data", "eval_every", "eval_max_questions", "log_every"}
+    {
+        "out",
+        "data_dir",
+        "eval_data",
+        "eval_every",
+        "eval_max_questions",
+        "eval_subset_seed",
+        "log_every",
+        "snapshot_at",
+    }
 )
 
 
@@ -35,6 +46,8 @@ class TrainConfig:
     temperature: float = 0.05
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
+    fixed_warmup_steps: int | None = None
+    lr_schedule: str = "linear"
     seed: int = 0
     train_format: str | None = None
     data_dir: Path | None = None
@@ -46,6 +59,8 @@ class TrainConfig:
     eval_data: str | None = None
     eval_every: int | None = None
     eval_max_questions: int | None = None
+    eval_subset_seed: int = 0
+    snapshot_at: tuple[int, ...] = ()
     allow_overlap: bool = False
     freeze_embeddings: bool = False
     mini_batch_size: int | None = None
@@ -69,8 +84,20 @@ class TrainConfig:
             )
         if not 0.0 <= self.alpha <= 1.0:
             raise XmirError(f"--alpha must lie in [0, 1], got {self.alpha}")
-        if (self.steps is None) == (self.epochs is None):
-            raise XmirError("give exactly one of --steps and --epochs")
+        if self.steps is not None and self.epochs is not None:
+            raise XmirError("give --steps or --epochs, not both")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise XmirError(
+                f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
+            )
+        if self.fixed_warmup_steps is not None and self.fixed_warmup_steps < 0:
+            raise XmirError(f"--warmup-steps must be >= 0, got {self.fixed_warmup_steps}")
+        bad = [s for s in self.snapshot_at if s < 1 or (self.steps is not None and s >= self.steps)]
+        if bad:
+            raise XmirError(
+                f"--snapshot-at: {', '.join(map(str, bad))} is not a step before the last "
+                "(the final model is always saved)"
+            )
         _positive("--steps", self.steps)
         _positive("--epochs", self.epochs)
         _positive("--batch-size", self.batch_size)
@@ -109,12 +136,15 @@ class TrainConfig:
         return self.adam_beta2 ** (global_batch / self.beta2_reference_batch)
 
     def total_steps(self, steps_per_epoch: int) -> int:
+        """--steps, else --epochs (default: one epoch) times the steps of an epoch."""
         if self.steps is not None:
             return self.steps
-        assert self.epochs is not None
-        return self.epochs * steps_per_epoch
+        return (self.epochs or 1) * steps_per_epoch
 
     def warmup_steps(self, total_steps: int) -> int:
+        """--warmup-steps when given (budget-independent), else the ratio of the run."""
+        if self.fixed_warmup_steps is not None:
+            return min(self.fixed_warmup_steps, total_steps)
         return math.ceil(self.warmup_ratio * total_steps)
 
     def to_record(self) -> dict[str, Any]:

@@ -7,11 +7,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from xmir.data.overlap import OverlapReport, check_overlap, eval_texts_of, guard_overlap
+from xmir.data.overlap import (
+    OverlapReport,
+    add_containment,
+    check_overlap,
+    eval_texts_of,
+    guard_overlap,
+)
 from xmir.data.parallel import ParallelData, load_training_data
 from xmir.errors import XmirError
 from xmir.io import atomic_write_text
@@ -81,7 +87,7 @@ def prepare_run(config: TrainConfig, world_size: int = 1) -> PreparedRun:
         positive_unit=config.positive_unit,  # type: ignore[arg-type]
         max_questions=config.max_questions,
     )
-    overlap = overlap_record(config, data)
+    overlap, data = guard_zero_shot(config, data)
     pool = ItemPool(data.items, config.languages)
     planner = BatchPlanner(
         pool,
@@ -96,26 +102,72 @@ def prepare_run(config: TrainConfig, world_size: int = 1) -> PreparedRun:
     return PreparedRun(config, data, pool, planner, batches, world_size, overlap, use_negatives)
 
 
-def overlap_record(config: TrainConfig, data: ParallelData) -> dict[str, Any]:
-    """Check the training texts against ``--eval-data``; refuse on overlap unless allowed."""
+def eval_data_names(config: TrainConfig) -> list[str]:
+    """The evaluation sets named by ``--eval-data`` (comma-separated)."""
     if config.eval_data is None:
-        return {"checked": False, "reason": "no --eval-data named for this run"}
-    eval_set = load_eval_set(config)
-    report: OverlapReport = check_overlap(data.texts(), eval_texts_of(eval_set), eval_set.name)
-    report = guard_overlap(report, allow=config.allow_overlap)
-    return {"checked": True, **report.to_record()}
+        return []
+    return [name.strip() for name in config.eval_data.split(",") if name.strip()]
 
 
-def load_eval_set(config: TrainConfig, max_questions: int | None = None) -> Any:
-    """The LAReQA evaluation set named by ``--eval-data`` (a name or a LAReQA folder)."""
+def guard_zero_shot(config: TrainConfig, data: ParallelData) -> tuple[dict[str, Any], ParallelData]:
+    """Check the training texts against every ``--eval-data`` set (see
+    :mod:`xmir.data.overlap`): refuse whole-text overlap unless allowed, drop the items that
+    share a long word run with an evaluation text; returns the record and the kept data."""
+    names = eval_data_names(config)
+    if not names:
+        return {"checked": False, "reason": "no --eval-data named for this run"}, data
+    train_texts = data.texts()
+    records: list[dict[str, Any]] = []
+    drop: set[str] = set()
+    drop_titles: set[str] = set()
+    for name in names:
+        eval_set = load_eval_set(config, name=name)
+        eval_texts = eval_texts_of(eval_set)
+        report: OverlapReport = check_overlap(train_texts, eval_texts, eval_set.name)
+        report, contained, titles = add_containment(
+            report, train_texts, eval_texts, data.titles, eval_set.article_titles
+        )
+        records.append(guard_overlap(report, allow=config.allow_overlap).to_record())
+        drop |= contained
+        drop_titles |= titles
+    dropped_ids: set[str] = set()
+    if (drop or drop_titles) and not config.allow_overlap:
+        dropped_ids = {
+            item.item_id
+            for item in data.items
+            if {item.query, item.positive, item.negative or ""} & drop
+            or set(data.item_titles.get(item.item_id, ())) & drop_titles
+        }
+        data = replace(data, items=[i for i in data.items if i.item_id not in dropped_ids])
+    record = {
+        "checked": True,
+        **records[0],
+        "eval_sets": records,
+        "shared_run_and_title_action": "kept (--allow-overlap)"
+        if config.allow_overlap
+        else "dropped (every translation of the item id)",
+        "dropped_item_ids": len(dropped_ids),
+        "dropped_item_id_examples": sorted(dropped_ids)[:5],
+    }
+    return record, data
+
+
+def load_eval_set(
+    config: TrainConfig, max_questions: int | None = None, name: str | None = None
+) -> Any:
+    """A LAReQA evaluation set named by ``--eval-data`` (a name or a LAReQA folder; the first
+    one unless ``name`` is given)."""
     from xmir.data.lareqa import load_lareqa
 
-    assert config.eval_data is not None
-    name, data_dir = config.eval_data, config.data_dir
+    names = eval_data_names(config)
+    assert names, "no --eval-data"
+    name, data_dir = name or names[0], config.data_dir
     path = Path(name).expanduser()
     if path.is_dir():
         name, data_dir = path.name, path
-    return load_lareqa(name, data_dir, None, max_questions=max_questions)
+    return load_lareqa(
+        name, data_dir, None, max_questions=max_questions, subset_seed=config.eval_subset_seed
+    )
 
 
 def batches_jsonl(run: PreparedRun) -> str:

@@ -14,6 +14,7 @@ Output folder::
     OUT/batches.jsonl   the batch plan, one line per step and rank
     OUT/checkpoints/    checkpoint-<step> folders for --resume
     OUT/evals/          step-<N>.json when --eval-every is given
+    OUT/snapshots/      step-<N>/ models when --snapshot-at is given
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from xmir.errors import XmirError
 from xmir.io import atomic_write_json
 from xmir.provenance import library_versions, utc_now
-from xmir.train.callbacks import LareqaEvalCallback, MixProgressCallback, with_model
+from xmir.train.callbacks import (
+    SNAPSHOT_DIR,
+    LareqaEvalCallback,
+    MixProgressCallback,
+    SnapshotCallback,
+    with_model,
+)
 from xmir.train.checkpoints import (
     CHECKPOINT_PREFIX,
     list_checkpoints,
@@ -204,7 +211,7 @@ def training_arguments(
         learning_rate=config.lr,
         weight_decay=config.weight_decay,
         warmup_steps=config.warmup_steps(run.total_steps),
-        lr_scheduler_type="linear",
+        lr_scheduler_type="constant_with_warmup" if config.lr_schedule == "constant" else "linear",
         optim="adamw_torch",
         adam_beta1=config.adam_beta1,
         adam_beta2=config.adam_beta2_for(run.global_batch_size),
@@ -265,6 +272,10 @@ def train(
 
     progress = MixProgressCallback(run.batches)
     extra: list[TrainerCallback] = [progress]
+    if config.snapshot_at:
+        extra.append(
+            SnapshotCallback(config.snapshot_at, out / SNAPSHOT_DIR, save_model_atomically)
+        )
     evaluator = _eval_callback(config, loaded, out)
     if evaluator is not None:
         extra.append(evaluator)
@@ -451,7 +462,9 @@ def run_metadata(
             "betas": [config.adam_beta1, config.adam_beta2_for(run.global_batch_size)],
             "beta2_reference": config.adam_beta2,
             "beta2_reference_batch": config.beta2_reference_batch,
-            "schedule": "linear warmup then linear decay",
+            "schedule": "linear warmup then constant"
+            if config.lr_schedule == "constant"
+            else "linear warmup then linear decay",
             "warmup_steps": config.warmup_steps(run.total_steps),
             "max_grad_norm": MAX_GRAD_NORM,
         },
