@@ -206,3 +206,44 @@ def test_a_long_plan_starts_with_the_plan_of_a_shorter_run(
     """Budgets as prefixes: the first k steps of an n-step plan are the k-step plan."""
     _, planner = case
     assert planner.plan(short + extra)[:short] == planner.plan(short)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(12, 30),
+    st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=8),
+    st.sampled_from(("mono", "cross", "hybrid")),
+    st.integers(1, 2),
+    st.integers(0, 2**31),
+)
+def test_no_batch_holds_the_same_positive_text_twice(
+    n_items: int, shared: list[tuple[int, int]], strategy: str, world_size: int, seed: int
+) -> None:
+    """Items whose positives are the same text (paragraph-level positives) never share a
+    global batch, on any rank, and every rank still gets the same batch type and language."""
+    positive = {i: f"p {i}" for i in range(n_items)}
+    for a, b in shared:  # item b gets item a's positive text, in every language
+        if a < n_items and b < n_items:
+            positive[b] = positive[a]
+    langs = ("de", "en", "es")
+    items = [
+        ParallelItem(f"id{i:03d}", lang, f"q {i} {lang}", f"{positive[i]} {lang}")
+        for i in range(n_items)
+        for lang in langs
+    ]
+    pool = ItemPool(items)
+    try:
+        planner = BatchPlanner(pool, strategy, batch_size=3, world_size=world_size, seed=seed)
+    except XmirError:
+        return  # too few distinct positives for a batch: refused up front, never a hang
+    for batch in planner.plan(25):
+        texts = [pool.get(p.item, p.passage_lang).positive for p in batch.pairs]
+        assert len(texts) == len(set(texts)), batch
+        records = batch_records(batch, pool, world_size)
+        assert len({r.type for r in records}) == 1
+
+
+def test_unique_positives_form_groups_of_one() -> None:
+    """With every positive unique, each item is its own group: plans follow item ids only."""
+    pool = ItemPool(_items([("de", "en", "es")] * 30))
+    assert pool.text_group == list(range(30))

@@ -17,6 +17,7 @@ computes the same plan without communication, and a resumed run replays it exact
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -111,6 +112,11 @@ class ItemPool:
             for lang in self.languages
         }
         self._items = by_key
+        self.text_group: list[int] = _shared_positive_groups(self.item_ids, by_key)
+
+    def distinct_groups(self, members: Sequence[int]) -> int:
+        """How many of ``members`` can share one batch (one per shared-positive group)."""
+        return len({self.text_group[i] for i in members})
 
     def __len__(self) -> int:
         return len(self.item_ids)
@@ -168,11 +174,12 @@ class BatchPlanner:
         scope = f"{self.batch_size} per rank x {self.world_size} rank(s)"
         if self.alpha > 0.0:
             for lang, members in self.pool.by_language.items():
-                if len(members) < need:
+                distinct = self.pool.distinct_groups(members)
+                if distinct < need:
                     raise XmirError(
                         f"mono batches need {need} distinct items ({scope}) but language {lang} "
-                        f"has only {len(members)}; lower --batch-size or leave {lang} out "
-                        "with --languages"
+                        f"has only {distinct} (items with the same positive text count once); "
+                        f"lower --batch-size or leave {lang} out with --languages"
                     )
         if self.alpha < 1.0:
             if len(self.pool.languages) < 2 or not self._cross_items:
@@ -180,10 +187,11 @@ class BatchPlanner:
                     "cross-lingual batches need items in at least two languages, but "
                     f"the pool ({', '.join(self.pool.languages)}) has none; use --strategy mono"
                 )
-            if len(self._cross_items) < need:
+            if self.pool.distinct_groups(self._cross_items) < need:
                 raise XmirError(
                     f"cross batches need {need} distinct items ({scope}) that exist in two or "
-                    f"more languages, but only {len(self._cross_items)} do; lower --batch-size"
+                    f"more languages, but only {self.pool.distinct_groups(self._cross_items)} "
+                    "do (items with the same positive text count once); lower --batch-size"
                 )
 
     @property
@@ -226,11 +234,15 @@ class BatchPlanner:
         self, rng: np.random.Generator, queues: dict[str, deque[int]]
     ) -> tuple[PlannedPair, ...]:
         lang = self.pool.languages[int(rng.integers(len(self.pool.languages)))]
-        chosen = _take_distinct(queues[lang], self.pool.by_language[lang], self.global_size, rng)
+        chosen = _take_distinct(
+            queues[lang], self.pool.by_language[lang], self.global_size, rng, self.pool.text_group
+        )
         return tuple(PlannedPair(item, lang, lang) for item in chosen)
 
     def _cross_pairs(self, rng: np.random.Generator, queue: deque[int]) -> tuple[PlannedPair, ...]:
-        chosen = _take_distinct(queue, self._cross_items, self.global_size, rng)
+        chosen = _take_distinct(
+            queue, self._cross_items, self.global_size, rng, self.pool.text_group
+        )
         pairs = []
         for item in chosen:
             langs = self.pool.languages_of[item]
@@ -240,11 +252,43 @@ class BatchPlanner:
         return tuple(pairs)
 
 
-def _take_distinct(
-    queue: deque[int], members: list[int], count: int, rng: np.random.Generator
+def _shared_positive_groups(
+    item_ids: list[str], by_key: dict[tuple[str, str], ParallelItem]
 ) -> list[int]:
-    """Pop ``count`` distinct members from a cycling shuffled queue (refilled with a fresh
-    permutation when empty); members already taken are put back at the front."""
+    """Per pool index, the smallest index of the items it shares a positive text with
+    (transitively; by text hash in any language). Two items of one group in a batch would
+    each be the other's false negative, as in sentence-transformers' NoDuplicatesBatchSampler."""
+    index = {item_id: i for i, item_id in enumerate(item_ids)}
+    parent = list(range(len(item_ids)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[str, int] = {}
+    for (item_id, _lang), item in sorted(by_key.items()):
+        digest = hashlib.sha256(item.positive.encode("utf-8")).hexdigest()
+        i = index[item_id]
+        if digest in first_with:
+            a, b = root(i), root(first_with[digest])
+            parent[max(a, b)] = min(a, b)
+        else:
+            first_with[digest] = i
+    return [root(i) for i in range(len(item_ids))]
+
+
+def _take_distinct(
+    queue: deque[int],
+    members: list[int],
+    count: int,
+    rng: np.random.Generator,
+    group: Sequence[int] | None = None,
+) -> list[int]:
+    """Pop ``count`` members of distinct groups (default: distinct members) from a cycling
+    shuffled queue (refilled with a fresh permutation when empty); members whose group is
+    already in the batch are put back at the front, so they lead the next batch."""
     chosen: list[int] = []
     taken: set[int] = set()
     deferred: list[int] = []
@@ -252,11 +296,12 @@ def _take_distinct(
         if not queue:
             queue.extend(int(members[i]) for i in rng.permutation(len(members)))
         item = queue.popleft()
-        if item in taken:
+        key = item if group is None else group[item]
+        if key in taken:
             deferred.append(item)
             continue
         chosen.append(item)
-        taken.add(item)
+        taken.add(key)
     queue.extendleft(reversed(deferred))
     return chosen
 
