@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from xmir.sweep.aggregate import SETTINGS, Group, Summary
-from xmir.sweep.analysis import GapSeries
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -153,43 +152,6 @@ def plot_rank_distance(summary: Summary, path: Path) -> Path:
         ax.set_title(f"{DATASET_TITLES.get(dataset, dataset)}: rank distance (lower is better)")
         ax.set_xlabel(PARAMS_LABEL)
         ax.set_ylabel("max − min rank of relevant items")
-    _legend_below(fig, grid[0])
-    return _save(fig, path)
-
-
-def plot_gap(summary: Summary, series: list[GapSeries], path: Path) -> Path:
-    """Hybrid minus the best single strategy vs parameters, with the log-linear fit and its band."""
-    plt = _pyplot()
-    rows, labels = summary.datasets, summary.labels()
-    fig, grid = plt.subplots(
-        len(rows), 3, figsize=(12, 3.4 * len(rows) + 0.8), squeeze=False, layout="constrained"
-    )
-    sizes = [float(p) for p in summary.params.values() if p]
-    for r, dataset in enumerate(rows):
-        for c, setting in enumerate(SETTINGS):
-            ax = grid[r][c]
-            ax.axhline(0.0, color="k", linewidth=0.8)
-            for s in series:
-                if s.dataset != dataset or s.setting != setting:
-                    continue
-                tint = colour(s.hybrid, labels)
-                name = _series_label(s.hybrid, s.batch_size, summary)
-                xs = np.array([p.params for p in s.points])
-                ax.scatter(
-                    xs, [p.gap for p in s.points], color=tint, s=18, label=f"{name}: per seed"
-                )
-                if s.fit is not None:
-                    grid_x = np.geomspace(min(sizes) / 1.2, max(sizes) * 1.2, 60)
-                    mean, low, high = s.fit.predict(grid_x)
-                    ax.plot(grid_x, mean, color=tint, label=f"{name}: log-linear fit")
-                    ax.fill_between(
-                        grid_x, low, high, color=tint, alpha=0.18, label=f"{name}: 95% band"
-                    )
-            _params_axis(ax, sizes)
-            ax.grid(True, alpha=0.3)
-            ax.set_title(f"{DATASET_TITLES.get(dataset, dataset)}: {SETTING_TITLES[setting]}")
-            ax.set_xlabel(PARAMS_LABEL)
-            ax.set_ylabel("mAP gap: hybrid − best single")
     _legend_below(fig, grid[0])
     return _save(fig, path)
 
