@@ -264,8 +264,9 @@ def _setup_lines(results: SweepResults, summary: Summary) -> list[str]:
     )
     lines = ["Models (smallest first):", ""]
     for run in models:
+        description = re.sub(r", fine-tuned \([^)]*\)$", "", run.model_description or "")
         lines.append(
-            f"- `{run.model}`: {run.model_description or 'no description'}; "
+            f"- `{run.model}`: {description or 'no description'}; "
             f"{_params(run.total_params)} parameters, {_params(run.non_embedding_params)} non-embedding"
         )
     evals = ", ".join(
