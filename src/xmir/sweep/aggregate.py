@@ -39,7 +39,17 @@ METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
     "centered_multi": _read("variants", "centered", "settings", "multi", "map"),
     "centered_rank_distance": _read("variants", "centered", "bias", "rank_distance"),
     "centered_mrc": _read("variants", "centered", "bias", "mrc", "value"),
+    "ndcg@10": _read("settings", "mono", "ndcg@10"),
+    "recall@100": _read("settings", "mono", "recall@100"),
 }
+CORPUS_DATASETS = frozenset({"miracl"})  # corpus retrieval: nDCG@10 and Recall@100
+
+
+def dataset_metrics(dataset: str) -> tuple[str, ...]:
+    """The headline metrics of a dataset: the three LAReQA settings, or MIRACL's two."""
+    return ("ndcg@10", "recall@100") if dataset in CORPUS_DATASETS else SETTINGS
+
+
 LOWER_IS_BETTER = frozenset({"rank_distance"})
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from xmir.sweep.aggregate import CORPUS_DATASETS
 from xmir.sweep.results import RunResult, SweepResults
 from xmir.sweep.verdicts import pooled_spread
 
@@ -76,7 +77,7 @@ def bias_rows(results: SweepResults) -> list[BiasRow]:
     rows = []
     for (model, steps, label), runs in groups.items():
         params = float(runs[0].non_embedding_params or 0)
-        for dataset in results.datasets:
+        for dataset in [d for d in results.datasets if d not in CORPUS_DATASETS]:
             mine = [r for r in runs if dataset in r.evals]
             if not mine:
                 continue
