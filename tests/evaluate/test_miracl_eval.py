@@ -329,10 +329,12 @@ def test_cli_samples_topics_and_refuses_max_topics_for_lareqa(
     out = tmp_path / "miracl.json"
     args = ["eval", "--model", str(tiny_model_dir), "--dataset", "miracl", "--languages", "sw"]
     args += ["--corpus", str(fixture.corpus), "--topics", fixture.topics, "--qrels", fixture.qrels]
-    args += ["--max-topics", "2", "--seed", "5", "--no-bm25", "--out", str(out)]
-    result = CliRunner().invoke(app, args)
+    args += ["--max-topics", "2", "--seed", "5", "--no-bm25", "--drop-embeddings"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["settings"]["mono"]["queries"] == 2
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["mono"]["queries"] == 2
+    assert doc["embeddings"]["sw"]["deleted_after_use"] is True
     assert "at most 2 topics per language (seed 5)" in " ".join(result.output.split())
     lareqa = ["eval", "--model", str(tiny_model_dir), "--dataset", "xquad-r", "--max-topics", "2"]
     refused = CliRunner().invoke(app, lareqa)

@@ -42,7 +42,21 @@ def test_a_valid_spec_parses_with_defaults() -> None:
         ({"seeds": [0, 0]}, "seeds: duplicate seeds: 0"),
         ({"seeds": [-1]}, "seeds: seeds must be >= 0"),
         ({"eval": []}, "eval:"),
-        ({"eval": [{"dataset": "miracl"}]}, "eval[0].dataset:"),
+        ({"eval": [{"dataset": "squad"}]}, "eval[0].dataset: unknown dataset 'squad'"),
+        ({"eval": [{"max_questions": 3}]}, "eval[0].dataset: required field is missing"),
+        ({"eval": [{"dataset": "miracl"}]}, "eval[0].corpus: required field is missing"),
+        (
+            {"eval": [{"dataset": "miracl", "corpus": "hub", "languages": ["xx"]}]},
+            "eval[0].languages: unknown MIRACL language(s) xx",
+        ),
+        (
+            {"eval": [{"dataset": "miracl", "corpus": "no/such/{lang}", "languages": ["sw"]}]},
+            "eval[0]: corpus: no/such/sw does not exist (for sw)",
+        ),
+        (
+            {"eval": [{"dataset": "miracl", "corpus": "hub", "max_questions": 3}]},
+            "eval[0].max_questions: unknown field",
+        ),
         ({"eval": [{"dataset": "xquad-r"}, {"dataset": "xquad-r"}]}, "eval: duplicate eval"),
         ({"eval": [{"dataset": "xquad-r", "max_questions": 0}]}, "eval[0].max_questions:"),
         ({"eval": [{"dataset": "mlqa-r"}]}, "eval: mlqa-r is also the train_data"),

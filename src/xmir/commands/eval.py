@@ -101,8 +101,9 @@ def eval_command(
     keep_embeddings: Annotated[
         bool,
         typer.Option(
-            help="MIRACL: keep the passage embeddings in the cache (drop them for a model "
-            "evaluated once)."
+            "--keep-embeddings/--drop-embeddings",
+            help="MIRACL: keep the passage embeddings in the cache, or delete them after the "
+            "search (a model evaluated once).",
         ),
     ] = True,
 ) -> None:

@@ -145,10 +145,7 @@ def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> float:
         f"{len(selected)} runs ({budget.steps} steps each"
         + (f", evaluated at {budgets}" if budget.eval_at else "")
         + "; eval: "
-        + ", ".join(
-            e.dataset + (f" about {e.max_questions} questions" if e.max_questions else "")
-            for e in sweep.spec.eval
-        )
+        + ", ".join(e.describe() for e in sweep.spec.eval)
         + f"). Estimated cost: [bold]{format_duration(total_s)}[/], "
         f"still to run: [bold]{format_duration(todo_s)}[/] "
         "(reference: a 2-core CPU; steps x batch x per-size cost per pair, plus encoding)."
