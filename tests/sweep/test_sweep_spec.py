@@ -23,6 +23,12 @@ def test_a_valid_spec_parses_with_defaults() -> None:
     assert spec.eval[0].max_questions == 20
 
 
+def test_hub_training_data_is_checked_for_its_form_only() -> None:
+    spec = parse_spec(valid_spec(train_data="hf:unicamp-dl/mmarco:google"))
+    assert spec.train_data == "hf:unicamp-dl/mmarco:google"
+    assert parse_spec(valid_spec(train_data="hf:org/pairs")).train_data == "hf:org/pairs"
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
@@ -66,6 +72,7 @@ def test_a_valid_spec_parses_with_defaults() -> None:
         ({"budget": {"steps": 2, "step": 2}}, "budget.step: unknown field"),
         ({"strategy": ["mono"]}, "strategy: unknown field"),
         ({"train_data": "no/such/file.json"}, "train_data: 'no/such/file.json' is neither"),
+        ({"train_data": "hf:no-slash"}, "train_data: 'hf:no-slash' is neither"),
         ({"name": "bad name!"}, "name: use letters, digits"),
     ],
 )

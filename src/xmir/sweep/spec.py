@@ -20,6 +20,7 @@ SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
 NAMED_TRAIN_DATA = ("mlqa-r", "xquad-r")
 HUB_CORPUS = "hub"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_HUB_DATA = re.compile(r"^hf:[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(?::[\w.-]+)?$")
 
 
 def _no_duplicates(values: list[Any], what: str) -> list[Any]:
@@ -251,8 +252,11 @@ class SweepSpec(_Strict):
     def _known_train_data(cls, value: str) -> str:
         if value in NAMED_TRAIN_DATA or Path(value).expanduser().exists():
             return value
+        if _HUB_DATA.match(value):  # checked for its form only: a dry run needs no hub
+            return value
         raise ValueError(
-            f"{value!r} is neither {' nor '.join(NAMED_TRAIN_DATA)} nor an existing path"
+            f"{value!r} is neither {' nor '.join(NAMED_TRAIN_DATA)}, hf:OWNER/NAME[:CONFIG] "
+            "nor an existing path"
         )
 
     @model_validator(mode="after")
