@@ -117,7 +117,12 @@ def miracl_topics(eval_set: MiraclEvalSet, language: str) -> int:
 
 
 def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
-    """Estimated seconds of ``run`` on the reference CPU."""
+    """Estimated seconds of ``run`` on the reference CPU (or, for ``hardware: gpu``, on one
+    GPU: see :mod:`xmir.sweep.gpu_cost`)."""
+    if spec.hardware == "gpu":
+        from xmir.sweep.gpu_cost import estimate_gpu_run
+
+        return estimate_gpu_run(spec, run)
     layers, hidden = model_shape(run.model)
     width = (hidden / REFERENCE_HIDDEN) ** 2
     encode_per_text = ENCODE_TEXT_FIXED_S + ENCODE_TEXT_LAYER_S * layers * width
@@ -128,6 +133,18 @@ def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     per_pair = TRAIN_PAIR_FIXED_S + TRAIN_PAIR_LAYER_S * layers * width
     pairs = spec.budget.steps * (run.batch_size or 0)
     return RunCost(TRAIN_START_S + pairs * per_pair, eval_s)
+
+
+CPU_REFERENCE = "reference: a 2-core CPU; steps x batch x per-size cost per pair, plus encoding"
+
+
+def cost_reference(spec: SweepSpec, models: list[str]) -> str:
+    """What the estimate assumes, for the dry run (GPU: the parameter counts and rates)."""
+    if spec.hardware != "gpu":
+        return CPU_REFERENCE
+    from xmir.sweep.gpu_cost import gpu_assumptions, parameter_summary
+
+    return f"{parameter_summary(models)}; {gpu_assumptions()}"
 
 
 def format_duration(seconds: float) -> str:

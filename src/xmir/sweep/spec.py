@@ -189,6 +189,11 @@ class SweepSpec(_Strict):
         default=False, description="train even when training texts occur in an eval set"
     )
     extra_eval_args: list[str] = Field(default_factory=list)
+    hardware: Literal["cpu", "gpu"] = Field(
+        default="cpu",
+        description="what the cost estimate assumes (dry run, shard balance); not part of "
+        "any run's config",
+    )
 
     @field_validator("name")
     @classmethod
