@@ -22,8 +22,8 @@ machine accepts per call. Prepare it here, with PyPI and the data at hand::
     XMIR_DATA_DIR=../shared/data python benchmarks/gpu_check.py prepare --out gpu-bundle
 
 (add ``--reference-json R.json`` to reuse an ``xmir eval --model e5-small-q4 --dataset
-xquad-r`` result instead of computing the fp32 CPU reference, about 15 minutes on 2 cores),
-name ``gpu-bundle`` in ``.git/info/exclude`` and carry it. On the GPU machine, one command
+xquad-r`` result instead of computing the fp32 CPU reference, about 15 minutes on 2 cores);
+``gpu-bundle/`` is git-ignored, so name it in the device call's ``carry``. On the GPU machine, one command
 (under 8 minutes; Python 3.12 there, the bundle's wheels bring pydantic and FAISS)::
 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \\
