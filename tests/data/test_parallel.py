@@ -187,6 +187,21 @@ def test_mmarco_per_language_qrels_and_errors(tmp_path: Path) -> None:
         read_mmarco_dir(root, languages=["en"])
 
 
+def test_mmarco_triples_give_the_positives_without_qrels(tmp_path: Path) -> None:
+    root = tmp_path / "mmarco"
+    _write_mmarco(root)
+    (root / "qrels.tsv").unlink()
+    data = read_mmarco_dir(root, languages=["en"])
+    assert {i.item_id: (i.positive, i.negative) for i in data.items} == {
+        "1": ("hello passage 10", "hello passage 11"),
+        "2": ("hello passage 20", "hello passage 22"),
+    }
+    assert data.source["positive"] == "first triple's positive"
+    (root / "triples.tsv").unlink()
+    with pytest.raises(XmirError, match=r"no qrels\.tsv"):
+        read_mmarco_dir(root, languages=["en"])
+
+
 def test_hub_loader_offline_and_columns(monkeypatch: pytest.MonkeyPatch) -> None:
     import datasets
 

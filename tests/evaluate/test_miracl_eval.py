@@ -224,6 +224,45 @@ def test_faiss_flat_gives_the_exact_search_metrics(loaded: Any, fixture: MiraclF
     assert flat["settings"] == exact["settings"]
 
 
+def test_a_seeded_topic_sample_scores_the_sampled_topics_as_the_full_run(
+    loaded: Any, fixture: MiraclFixture
+) -> None:
+    full = run_eval(loaded, fixture, bm25=False)
+    sampled = run_eval(loaded, fixture, bm25=False, max_topics=4, seed=3)
+    again = run_eval(loaded, fixture, bm25=False, max_topics=4, seed=3)
+    other_seed = run_eval(loaded, fixture, bm25=False, max_topics=4, seed=4)
+    assert sampled["per_query"] == again["per_query"]
+    assert other_seed["per_query"]["keys"] != sampled["per_query"]["keys"]
+    keys = sampled["per_query"]["keys"]
+    for lang in LANGUAGES:
+        assert sum(key.endswith(f"|{lang}") for key in keys) == 4
+        assert sampled["counts"][lang]["queries"] == 4
+        assert sampled["counts"][lang]["topics_not_sampled"] == TOPICS_PER_LANGUAGE - 4
+    for column in ("ndcg@10", "recall@100"):  # a sampled topic scores exactly as in the full run
+        by_key = dict(zip(full["per_query"]["keys"], full["per_query"][column], strict=True))
+        assert sampled["per_query"][column] == [by_key[key] for key in keys]
+    record = sampled["dataset"]["topic_sample"]
+    assert (record["max_topics"], record["seed"]) == (4, 3)
+    assert record["per_language"]["sw"] == {
+        "evaluable_topics": TOPICS_PER_LANGUAGE,
+        "sampled_topics": 4,
+    }
+    assert "topic_sample" not in full["dataset"]
+
+
+def test_dropping_embeddings_removes_the_cache_entry_and_keeps_the_scores(
+    loaded: Any, fixture: MiraclFixture, tmp_path: Path
+) -> None:
+    store_root = tmp_path / "cache" / "corpus-embeddings"
+    kept = run_eval(loaded, fixture, languages=("yo",), bm25=False)
+    key = kept["embeddings"]["yo"]["cache_key"]
+    assert (store_root / key).is_dir()
+    dropped = run_eval(loaded, fixture, languages=("yo",), bm25=False, keep_embeddings=False)
+    assert dropped["embeddings"]["yo"]["deleted_after_use"] is True
+    assert not (store_root / key).exists()
+    assert dropped["settings"] == kept["settings"]
+
+
 def test_corpus_of_another_language_is_a_clear_error(loaded: Any, fixture: MiraclFixture) -> None:
     with pytest.raises(XmirError, match=r"holds none of the \d+ passages the yo qrels judge"):
         run_eval(
@@ -278,6 +317,29 @@ def test_cli_prints_a_row_per_language_and_writes_the_result(
     assert doc["search"]["yo"]["method"] == "flat"
     for text in ("BM25 nDCG@10", "sw", "yo", "mean", "2 topics without judgements"):
         assert text in " ".join(result.output.split()), result.output
+
+
+def test_cli_samples_topics_and_refuses_max_topics_for_lareqa(
+    tiny_model_dir: Path, fixture: MiraclFixture, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from xmir.cli import app
+
+    out = tmp_path / "miracl.json"
+    args = ["eval", "--model", str(tiny_model_dir), "--dataset", "miracl", "--languages", "sw"]
+    args += ["--corpus", str(fixture.corpus), "--topics", fixture.topics, "--qrels", fixture.qrels]
+    args += ["--max-topics", "2", "--seed", "5", "--no-bm25", "--drop-embeddings"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["settings"]["mono"]["queries"] == 2
+    assert doc["embeddings"]["sw"]["deleted_after_use"] is True
+    assert "at most 2 topics per language (seed 5)" in " ".join(result.output.split())
+    lareqa = ["eval", "--model", str(tiny_model_dir), "--dataset", "xquad-r", "--max-topics", "2"]
+    refused = CliRunner().invoke(app, lareqa)
+    assert refused.exit_code == 2
+    assert "--max-topics applies to miracl only" in refused.output
 
 
 @pytest.mark.parametrize(

@@ -200,3 +200,39 @@ def test_dry_run_prints_the_plan_and_the_cost(
     sharded = CliRunner().invoke(app, ["sweep", str(spec_file), "--dry-run", "--shard", "1/2"])
     assert sharded.exit_code == 0
     assert "7 runs" in sharded.output
+
+
+# Fingerprints and CPU cost estimates of a spec of the running offline study, computed with
+# the code before MIRACL eval sets, GPU estimates and hub training data existed: a resumed
+# study must find every finished run unchanged and every shard holding the same runs.
+PINNED_SPEC = Path(__file__).parents[2] / "sweeps" / "offline-study-v2" / "1-ladder-seed1.yaml"
+PINNED_FINGERPRINTS = {
+    "e5-small-q4-L1-none": "5b06b6fe4219caaf",
+    "e5-small-q4-L1-mono-b32-s1": "b72699277290036c",
+    "e5-small-q4-L1-cross-b32-s1": "2b4913525c8ec9e9",
+    "e5-small-q4-L1-hybrid0.5-b32-s1": "26a5fba677a58312",
+    "e5-small-q4-L2-none": "8af64cfb58424017",
+    "e5-small-q4-L2-mono-b32-s1": "f0634166ad3f8658",
+    "e5-small-q4-L2-cross-b32-s1": "5702a386ca76682c",
+    "e5-small-q4-L2-hybrid0.5-b32-s1": "0c3ac76523d18a70",
+    "e5-small-q4-L6-none": "3088c820e824f4e3",
+    "e5-small-q4-L6-mono-b32-s1": "4088f9a0862a9fc2",
+    "e5-small-q4-L6-cross-b32-s1": "d6fb41bd60f3a034",
+    "e5-small-q4-L6-hybrid0.5-b32-s1": "2cf350a06429de95",
+}
+PINNED_COSTS_S = {"L1-none": 25.162, "L1-mono": 95.386, "L2-none": 30.427, "L6-mono": 280.43}
+
+
+def test_fingerprints_and_costs_of_an_existing_study_spec_are_unchanged() -> None:
+    from xmir.sweep.prepare import plan_sweep
+    from xmir.sweep.spec import load_spec
+
+    spec = load_spec(PINNED_SPEC)
+    sweep = plan_sweep(spec)
+    assert sweep.fingerprints == PINNED_FINGERPRINTS
+    assert [e.model_dump() for e in spec.eval] == [
+        {"dataset": "xquad-r", "max_questions": 300, "subset_seed": 0}
+    ]
+    for short, seconds in PINNED_COSTS_S.items():
+        run_id = next(r for r in sweep.fingerprints if r.startswith(f"e5-small-q4-{short}"))
+        assert sweep.costs[run_id].total_s == pytest.approx(seconds, abs=1e-3)

@@ -23,6 +23,12 @@ def test_a_valid_spec_parses_with_defaults() -> None:
     assert spec.eval[0].max_questions == 20
 
 
+def test_hub_training_data_is_checked_for_its_form_only() -> None:
+    spec = parse_spec(valid_spec(train_data="hf:unicamp-dl/mmarco:google"))
+    assert spec.train_data == "hf:unicamp-dl/mmarco:google"
+    assert parse_spec(valid_spec(train_data="hf:org/pairs")).train_data == "hf:org/pairs"
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
@@ -42,7 +48,21 @@ def test_a_valid_spec_parses_with_defaults() -> None:
         ({"seeds": [0, 0]}, "seeds: duplicate seeds: 0"),
         ({"seeds": [-1]}, "seeds: seeds must be >= 0"),
         ({"eval": []}, "eval:"),
-        ({"eval": [{"dataset": "miracl"}]}, "eval[0].dataset:"),
+        ({"eval": [{"dataset": "squad"}]}, "eval[0].dataset: unknown dataset 'squad'"),
+        ({"eval": [{"max_questions": 3}]}, "eval[0].dataset: required field is missing"),
+        ({"eval": [{"dataset": "miracl"}]}, "eval[0].corpus: required field is missing"),
+        (
+            {"eval": [{"dataset": "miracl", "corpus": "hub", "languages": ["xx"]}]},
+            "eval[0].languages: unknown MIRACL language(s) xx",
+        ),
+        (
+            {"eval": [{"dataset": "miracl", "corpus": "no/such/{lang}", "languages": ["sw"]}]},
+            "eval[0]: corpus: no/such/sw does not exist (for sw)",
+        ),
+        (
+            {"eval": [{"dataset": "miracl", "corpus": "hub", "max_questions": 3}]},
+            "eval[0].max_questions: unknown field",
+        ),
         ({"eval": [{"dataset": "xquad-r"}, {"dataset": "xquad-r"}]}, "eval: duplicate eval"),
         ({"eval": [{"dataset": "xquad-r", "max_questions": 0}]}, "eval[0].max_questions:"),
         ({"eval": [{"dataset": "mlqa-r"}]}, "eval: mlqa-r is also the train_data"),
@@ -52,6 +72,7 @@ def test_a_valid_spec_parses_with_defaults() -> None:
         ({"budget": {"steps": 2, "step": 2}}, "budget.step: unknown field"),
         ({"strategy": ["mono"]}, "strategy: unknown field"),
         ({"train_data": "no/such/file.json"}, "train_data: 'no/such/file.json' is neither"),
+        ({"train_data": "hf:no-slash"}, "train_data: 'hf:no-slash' is neither"),
         ({"name": "bad name!"}, "name: use letters, digits"),
     ],
 )

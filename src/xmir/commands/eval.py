@@ -92,6 +92,20 @@ def eval_command(
         str, typer.Option(help="MIRACL search: auto, exact, flat, ivf or hnsw.")
     ] = "auto",
     bm25: Annotated[bool, typer.Option(help="MIRACL: also report BM25 on the same corpus.")] = True,
+    max_topics: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="MIRACL: a sample of at most N topics per language, drawn with --seed."
+        ),
+    ] = None,
+    keep_embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--keep-embeddings/--drop-embeddings",
+            help="MIRACL: keep the passage embeddings in the cache, or delete them after the "
+            "search (a model evaluated once).",
+        ),
+    ] = True,
 ) -> None:
     """Evaluate an encoder zero-shot (LAReQA: mono, cross, multi mAP, R@1, R@10, bias;
     MIRACL: nDCG@10 and R@100 per language over the corpus, with BM25 side by side)."""
@@ -110,10 +124,13 @@ def eval_command(
             qrels=qrels, data_dir=data_dir, search=search, bm25=bm25, out=out,
             query_prefix=query_prefix, passage_prefix=passage_prefix, batch_size=batch_size,
             max_seq_length=max_seq_length, device=device, cache=cache, seed=seed,
+            max_topics=max_topics, keep_embeddings=keep_embeddings,
         )  # fmt: skip
     if dataset not in LAREQA_DATASETS:
         known = ", ".join((*LAREQA_DATASETS, MIRACL_DATASET))
         raise XmirError(f"unknown dataset {dataset!r}; choose one of: {known}")
+    if max_topics is not None:
+        raise XmirError("--max-topics applies to miracl only; use --max-questions for LAReQA")
     check_output_path(out)
     rset = load_lareqa(
         dataset,

@@ -29,6 +29,8 @@ def run_miracl_eval(
     device: str | None,
     cache: bool,
     seed: int,
+    max_topics: int | None = None,
+    keep_embeddings: bool = True,
 ) -> None:
     """Evaluate ``model`` on MIRACL dev and print one row per language (dense and BM25)."""
     from xmir.data.miracl import check_languages
@@ -57,6 +59,8 @@ def run_miracl_eval(
         batch_size=batch_size,
         use_cache=cache,
         seed=seed,
+        max_topics=max_topics,
+        keep_embeddings=keep_embeddings,
     )
     result = evaluate_miracl(loaded, options)
     write_and_print_result(result, out, print_miracl_result)
@@ -77,6 +81,12 @@ def print_miracl_result(result: dict[str, Any]) -> None:
         )
     table.add_row("mean", *_cells(mono, bm25), style="bold")
     console.print(table)
+    sample = result["dataset"].get("topic_sample")
+    if sample:
+        console.print(
+            f"topic sample: at most {sample['max_topics']} topics per language "
+            f"(seed {sample['seed']})"
+        )
     for lang, counts in result["counts"].items():
         console.print(
             f"{lang}: {counts['corpus_passages']:,} passages, "

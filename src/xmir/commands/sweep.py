@@ -14,7 +14,7 @@ from xmir.commands.report import write_and_print_report
 from xmir.errors import XmirError
 from xmir.paths import DATA_DIR_ENV
 from xmir.sweep.commands import Step
-from xmir.sweep.cost import format_duration
+from xmir.sweep.cost import cost_reference, format_duration
 from xmir.sweep.layout import SweepLayout, read_status
 from xmir.sweep.plan import PlannedRun, Shard
 from xmir.sweep.prepare import Sweep, plan_sweep, prepare_output
@@ -145,13 +145,10 @@ def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> float:
         f"{len(selected)} runs ({budget.steps} steps each"
         + (f", evaluated at {budgets}" if budget.eval_at else "")
         + "; eval: "
-        + ", ".join(
-            e.dataset + (f" about {e.max_questions} questions" if e.max_questions else "")
-            for e in sweep.spec.eval
-        )
+        + ", ".join(e.describe() for e in sweep.spec.eval)
         + f"). Estimated cost: [bold]{format_duration(total_s)}[/], "
         f"still to run: [bold]{format_duration(todo_s)}[/] "
-        "(reference: a 2-core CPU; steps x batch x per-size cost per pair, plus encoding)."
+        f"({cost_reference(sweep.spec, list(dict.fromkeys(r.model for r in sweep.runs)))})."
     )
     return todo_s
 

@@ -101,7 +101,9 @@ def load_training_data(
 
     ``spec`` is ``mlqa-r`` / ``xquad-r`` (LAReQA, via ``data_dir`` or ``$XMIR_DATA_DIR``),
     ``hf:OWNER/NAME[:CONFIG]`` (a hub dataset with columns item_id, language, query, positive
-    [, negative]) or a local path read with ``train_format`` (detected when omitted).
+    [, negative]; ``hf:unicamp-dl/mmarco[:google]`` is read from its tsv files, see
+    :mod:`xmir.data.mmarco_hub`) or a local path read with ``train_format`` (detected when
+    omitted).
     """
     if spec in LAREQA_NAMES:
         if train_format not in (None, "lareqa"):
@@ -116,6 +118,11 @@ def load_training_data(
             max_questions=max_questions,
         )
     if spec.startswith(HUB_PREFIX):
+        repo_id, _, config = spec[len(HUB_PREFIX) :].partition(":")
+        if repo_id == "unicamp-dl/mmarco":  # plain tsv files, not a datasets table
+            from xmir.data.mmarco_hub import load_mmarco_hub
+
+            return load_mmarco_hub(config, languages)
         return load_hub_pairs(spec[len(HUB_PREFIX) :], languages=languages)
     path = Path(spec).expanduser()
     if not path.exists():
@@ -312,7 +319,9 @@ def read_mmarco_dir(path: Path, *, languages: list[str] | None = None) -> Parall
 
     A ``<lang>/qrels.tsv`` overrides the shared one. The positive of a query is its first
     relevant passage (file order); the hard negative is the negative of the query's first
-    triple. Only the passages that are needed are kept in memory.
+    triple. Without any qrels file the positive is that first triple's positive (MS MARCO's
+    training triples pair each query with a judged-relevant passage). Only the passages that
+    are needed are kept in memory.
     """
     if not path.is_dir():
         raise XmirError(f"{path}: not a folder; mMARCO data is a folder with <lang>/queries.tsv")
@@ -321,15 +330,19 @@ def read_mmarco_dir(path: Path, *, languages: list[str] | None = None) -> Parall
     hashes: dict[str, str] = {}
     shared_qrels = _optional_file(path, "qrels.tsv")
     triples_file = _optional_file(path, "triples.tsv")
-    negatives = _read_triples(triples_file, hashes, path) if triples_file else {}
+    triple_positives, negatives = (
+        _read_triples(triples_file, hashes, path) if triples_file else ({}, {})
+    )
     shared = _read_qrels(shared_qrels, hashes, path) if shared_qrels else None
+    if shared is None and triple_positives:
+        shared = triple_positives
     items: list[ParallelItem] = []
     for lang in chosen:
         folder = path / lang
         own_qrels = _optional_file(folder, "qrels.tsv")
         qrels = _read_qrels(own_qrels, hashes, path) if own_qrels else shared
         if qrels is None:
-            raise XmirError(f"{path}: no qrels.tsv (shared) nor {lang}/qrels.tsv")
+            raise XmirError(f"{path}: no qrels.tsv (shared), {lang}/qrels.tsv nor triples.tsv")
         queries = _read_id_text(_required_file(folder, "queries.tsv"), hashes, path, None)
         wanted = {qrels[q] for q in queries if q in qrels}
         wanted |= {negatives[q] for q in queries if q in negatives}
@@ -346,7 +359,9 @@ def read_mmarco_dir(path: Path, *, languages: list[str] | None = None) -> Parall
     source = {
         "format": "mmarco",
         "path": str(path),
-        "positive": "first judged passage",
+        "positive": "first judged passage"
+        if shared_qrels is not None or not triple_positives
+        else "first triple's positive",
         "negative": "first triple's negative" if negatives else None,
         "file_sha256": hashes,
     }
@@ -416,13 +431,18 @@ def _positive_grade(value: str, file: Path, number: int) -> bool:
         raise XmirError(f"{file}:{number}: relevance {value!r} is not a number") from None
 
 
-def _read_triples(file: Path, hashes: dict[str, str], root: Path) -> dict[str, str]:
+def _read_triples(
+    file: Path, hashes: dict[str, str], root: Path
+) -> tuple[dict[str, str], dict[str, str]]:
+    """qid -> positive pid and qid -> negative pid of each query's first triple."""
+    positives: dict[str, str] = {}
     negatives: dict[str, str] = {}
     for number, fields in enumerate(_tsv_rows(file, hashes, root), start=1):
         if len(fields) != 3:
             raise XmirError(f"{file}:{number}: expected 'qid<TAB>positive pid<TAB>negative pid'")
+        positives.setdefault(fields[0], fields[1])
         negatives.setdefault(fields[0], fields[2])
-    return negatives
+    return positives, negatives
 
 
 # ----------------------------------------------------------------------------- hub

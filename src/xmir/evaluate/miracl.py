@@ -13,8 +13,10 @@ denominator use every judged-relevant passage, as trec_eval does) but can never 
 
 from __future__ import annotations
 
+import shutil
 import time
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +55,9 @@ class MiraclOptions:
 
     ``corpus`` is a folder/file (``{lang}`` placeholder allowed) or ``"hub"``; ``topics`` and
     ``qrels`` default to ``$XMIR_DATA_DIR/miracl`` (see :func:`load_judgements`).
+    ``max_topics`` evaluates a seeded sample of at most that many topics per language (drawn
+    with ``seed``); ``keep_embeddings=False`` deletes each language's passage embeddings once
+    searched (for a model that is evaluated once, such as a sweep's fine-tuned model).
     """
 
     corpus: Path | str
@@ -73,6 +78,8 @@ class MiraclOptions:
     show_progress: bool = True
     run_dir: Path | None = None
     seed: int = 0
+    max_topics: int | None = None
+    keep_embeddings: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,27 @@ class QuerySet:
                 ),
             },
         )
+
+    def sample(self, max_topics: int, seed: int, language: str) -> QuerySet:
+        """At most ``max_topics`` of these topics, drawn uniformly with ``seed`` (the stream
+        also depends on ``language``, so languages get independent draws), in topic order."""
+        if max_topics < 1:
+            raise XmirError(f"max_topics must be >= 1, got {max_topics}")
+        available = len(self.qids)
+        counts = {**self.counts, "topics_not_sampled": max(0, available - max_topics)}
+        if available <= max_topics:
+            return replace(self, counts=counts)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(language.encode())]))
+        keep = np.sort(rng.choice(available, size=max_topics, replace=False)).tolist()
+        return QuerySet(
+            qids=[self.qids[i] for i in keep],
+            texts=[self.texts[i] for i in keep],
+            relevant=[self.relevant[i] for i in keep],
+            counts=counts,
+        )
+
+
+TOPIC_SAMPLE_METHOD = "uniform without replacement per language, seeded, kept in topic order"
 
 
 def evaluate_miracl(loaded: LoadedModel, options: MiraclOptions) -> dict[str, Any]:
@@ -153,6 +181,8 @@ def prepare_language(
     queries = QuerySet.from_judgements(judged)
     if not queries.qids:
         raise XmirError(f"MIRACL {lang}: no topic has a relevant judgement; check --topics/--qrels")
+    if options.max_topics is not None:
+        queries = queries.sample(options.max_topics, options.seed, lang)
     return judged, queries, resolve_corpus(options.corpus, lang)
 
 
@@ -216,6 +246,9 @@ def _evaluate_language(
         outcome["bm25"] = score_rankings(bm25_rows, relevant_rows, num_relevant)
         outcome["bm25_index_from_cache"] = from_cache
         _write_run(options.run_dir, lang, "bm25", store, queries.qids, bm25_rows, bm25_scores)
+    if not options.keep_embeddings:
+        shutil.rmtree(store.folder, ignore_errors=True)
+        outcome["embeddings"]["deleted_after_use"] = True
     finished = time.perf_counter()
     outcome["time_s"] = {
         "encode_corpus": round(encoded - clock, 3),
@@ -325,7 +358,7 @@ def _per_query(outcomes: dict[str, dict[str, Any]], with_bm25: bool) -> dict[str
 
 
 def _dataset_record(outcomes: dict[str, dict[str, Any]], options: MiraclOptions) -> dict[str, Any]:
-    return {
+    record: dict[str, Any] = {
         "name": "miracl",
         "version": MIRACL_VERSION,
         "split": "dev",
@@ -335,6 +368,20 @@ def _dataset_record(outcomes: dict[str, dict[str, Any]], options: MiraclOptions)
         "passage_text": "title text" if options.with_title else "text",
         "depth": DEPTH,
     }
+    if options.max_topics is not None:
+        record["topic_sample"] = {
+            "method": TOPIC_SAMPLE_METHOD,
+            "max_topics": options.max_topics,
+            "seed": options.seed,
+            "per_language": {
+                lang: {
+                    "evaluable_topics": o["counts"]["queries"] + o["counts"]["topics_not_sampled"],
+                    "sampled_topics": o["counts"]["queries"],
+                }
+                for lang, o in outcomes.items()
+            },
+        }
+    return record
 
 
 def _write_run(

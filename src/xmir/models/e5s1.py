@@ -10,6 +10,7 @@ import struct
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -57,6 +58,15 @@ class E5S1Tensor:
     numel: int
     offset: int
     nbytes: int
+
+
+class E5S1Tensors(Protocol):
+    """What building a model folder reads: the header and tensors as float32 arrays."""
+
+    @property
+    def header(self) -> E5S1Header: ...
+
+    def tensor(self, name: str, shape: tuple[int, ...]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from xmir.errors import XmirError
 from xmir.io import atomic_write_json, file_sha256
 from xmir.models.e5_checks import run_e5_checks
 from xmir.models.e5s1 import (
-    E5S1File,
     E5S1Header,
+    E5S1Tensors,
     E5S1Vocab,
     bundled_model_path,
     read_e5s1,
@@ -189,7 +189,7 @@ def e5_bert_config(header: E5S1Header) -> BertConfig:
     )
 
 
-def e5_state_dict(e5s1: E5S1File) -> dict[str, np.ndarray]:
+def e5_state_dict(e5s1: E5S1Tensors) -> dict[str, np.ndarray]:
     """All ``BertModel`` weights as float32 arrays, Q4_0 matrices dequantized.
 
     The file has no pooler; a zero pooler is added so every load is deterministic and

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xmir.sweep.layout import SweepLayout, eval_file_name
+from xmir.sweep.miracl_args import miracl_eval_args, overlap_checked_datasets
 from xmir.sweep.plan import PlannedRun
-from xmir.sweep.spec import EvalSet, SweepSpec
+from xmir.sweep.spec import EvalSet, MiraclEvalSet, SweepSpec
 from xmir.train.config import SNAPSHOT_DIR
 
 # The same interpreter as the sweep, so a run uses exactly this installation of xmir.
@@ -52,15 +53,27 @@ def train_args(spec: SweepSpec, run: PlannedRun, model_dir: Path) -> list[str]:
         args.append("--freeze-embeddings")
     if budget.beta2_reference_batch is not None:
         args += ["--beta2-reference-batch", str(budget.beta2_reference_batch)]
-    # The zero-shot guard checks the training texts against every eval set.
-    args += ["--eval-data", ",".join(e.dataset for e in spec.eval)]
+    # The zero-shot guard checks the training texts against every LAReQA eval set.
+    checked = overlap_checked_datasets(spec)
+    if checked:
+        args += ["--eval-data", ",".join(checked)]
     if spec.allow_overlap:
         args.append("--allow-overlap")
     return args + list(budget.extra_train_args)
 
 
-def eval_args(spec: SweepSpec, model: str, eval_set: EvalSet, out: Path) -> list[str]:
-    """Arguments of ``xmir eval`` of ``model`` on one eval set."""
+def eval_args(
+    spec: SweepSpec,
+    model: str,
+    eval_set: EvalSet | MiraclEvalSet,
+    out: Path,
+    *,
+    evaluated_once: bool = False,
+) -> list[str]:
+    """Arguments of ``xmir eval`` of ``model`` on one eval set (``evaluated_once``: a model
+    of this run alone, whose MIRACL passage embeddings are not kept)."""
+    if isinstance(eval_set, MiraclEvalSet):
+        return miracl_eval_args(spec, model, eval_set, out, keep_embeddings=not evaluated_once)
     args = ["eval", "--model", model, "--dataset", eval_set.dataset]
     if eval_set.max_questions is not None:
         args += ["--max-questions", str(eval_set.max_questions)]
@@ -83,11 +96,12 @@ def run_steps(spec: SweepSpec, run: PlannedRun, layout: SweepLayout) -> list[Ste
                 steps.append(
                     Step(
                         f"eval-{eval_set.dataset}@{budget}",
-                        eval_args(spec, str(snapshot), eval_set, out),
+                        eval_args(spec, str(snapshot), eval_set, out, evaluated_once=True),
                     )
                 )
     model = run.model if run.is_baseline else str(model_dir)
     for eval_set in spec.eval:
         out = run_dir / eval_file_name(eval_set.dataset)
-        steps.append(Step(f"eval-{eval_set.dataset}", eval_args(spec, model, eval_set, out)))
+        args = eval_args(spec, model, eval_set, out, evaluated_once=not run.is_baseline)
+        steps.append(Step(f"eval-{eval_set.dataset}", args))
     return steps

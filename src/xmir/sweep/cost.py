@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xmir.sweep.plan import PlannedRun
-from xmir.sweep.spec import EvalSet, SweepSpec
+from xmir.sweep.spec import EvalSet, MiraclEvalSet, SweepSpec
 
 # Seconds on the reference CPU (see the module docstring). Training: 32 pairs per step with
 # frozen word embeddings took about 0.8 s at 1 layer and 2.3 s at 4 layers. Encoding the
@@ -47,6 +47,9 @@ _KNOWN_SHAPES = {
 
 # Whole-dataset sizes: (question ids, queries, candidates).
 _EVAL_SIZES = {"xquad-r": (1190, 13090, 13014), "mlqa-r": (1148, 4199, 20534)}
+# A MIRACL passage (title and about 100 words) costs about this many short LAReQA texts to
+# encode (token count); MIRACL estimates assume each language's full published corpus.
+MIRACL_PASSAGE_UNITS = 4.0
 
 
 @dataclass(frozen=True)
@@ -79,19 +82,47 @@ def model_shape(spec: str) -> tuple[int, int]:
     return layers, hidden
 
 
-def eval_texts(eval_set: EvalSet) -> int:
-    """Estimated queries + candidates encoded for one evaluation.
+def eval_texts(eval_set: EvalSet | MiraclEvalSet) -> int:
+    """Estimated queries + candidates encoded for one evaluation, in short-text units.
 
     A subset keeps whole paragraphs holding about N question ids, so the pool shrinks about
     as fast as the questions (XQuAD-R, 300 ids: 3,300 queries and about 2,400 candidates).
+    MIRACL: every passage of each language's corpus (a topic sample does not shrink it),
+    :data:`MIRACL_PASSAGE_UNITS` each, plus the topics.
     """
+    if isinstance(eval_set, MiraclEvalSet):
+        return round(
+            sum(
+                miracl_passages(lang) * MIRACL_PASSAGE_UNITS + miracl_topics(eval_set, lang)
+                for lang in eval_set.language_list
+            )
+        )
     ids, queries, candidates = _EVAL_SIZES[eval_set.dataset]
     share = min(1.0, (eval_set.max_questions or ids) / ids)
     return round((queries + candidates) * share)
 
 
+def miracl_passages(language: str) -> int:
+    """Passages of the published MIRACL v1.0 corpus of ``language``."""
+    from xmir.data.miracl import MIRACL_CORPUS_PASSAGES
+
+    return MIRACL_CORPUS_PASSAGES[language]
+
+
+def miracl_topics(eval_set: MiraclEvalSet, language: str) -> int:
+    """Dev topics evaluated in ``language`` (at most ``max_topics``)."""
+    from xmir.data.miracl import MIRACL_DEV_TOPICS
+
+    return min(MIRACL_DEV_TOPICS[language], eval_set.max_topics or MIRACL_DEV_TOPICS[language])
+
+
 def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
-    """Estimated seconds of ``run`` on the reference CPU."""
+    """Estimated seconds of ``run`` on the reference CPU (or, for ``hardware: gpu``, on one
+    GPU: see :mod:`xmir.sweep.gpu_cost`)."""
+    if spec.hardware == "gpu":
+        from xmir.sweep.gpu_cost import estimate_gpu_run
+
+        return estimate_gpu_run(spec, run)
     layers, hidden = model_shape(run.model)
     width = (hidden / REFERENCE_HIDDEN) ** 2
     encode_per_text = ENCODE_TEXT_FIXED_S + ENCODE_TEXT_LAYER_S * layers * width
@@ -102,6 +133,18 @@ def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     per_pair = TRAIN_PAIR_FIXED_S + TRAIN_PAIR_LAYER_S * layers * width
     pairs = spec.budget.steps * (run.batch_size or 0)
     return RunCost(TRAIN_START_S + pairs * per_pair, eval_s)
+
+
+CPU_REFERENCE = "reference: a 2-core CPU; steps x batch x per-size cost per pair, plus encoding"
+
+
+def cost_reference(spec: SweepSpec, models: list[str]) -> str:
+    """What the estimate assumes, for the dry run (GPU: the parameter counts and rates)."""
+    if spec.hardware != "gpu":
+        return CPU_REFERENCE
+    from xmir.sweep.gpu_cost import gpu_assumptions, parameter_summary
+
+    return f"{parameter_summary(models)}; {gpu_assumptions()}"
 
 
 def format_duration(seconds: float) -> str:

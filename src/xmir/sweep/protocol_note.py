@@ -19,6 +19,8 @@ def protocol_notes(spec: dict[str, Any], specs: list[dict[str, Any]] | None = No
         train_langs = set(LAREQA_SOURCES[train].languages)
         for eval_set in evals:
             dataset = eval_set["dataset"]
+            if dataset not in LAREQA_SOURCES:
+                continue  # MIRACL: its own note below
             if dataset == train:
                 notes.append(
                     f"**Not zero-shot:** training and evaluation both use {_title(dataset)} "
@@ -47,6 +49,19 @@ def protocol_notes(spec: dict[str, Any], specs: list[dict[str, Any]] | None = No
     if budget_note:
         notes.append(budget_note)
     for eval_set in evals:
+        if eval_set["dataset"] == "miracl":
+            languages = eval_set.get("languages") or ["all 18"]
+            notes.append(
+                f"**MIRACL** (dev, monolingual retrieval over the corpus, nDCG@10 and Recall@100) "
+                f"in {', '.join(languages)}"
+                + (
+                    f", on a seeded sample (seed {eval_set.get('subset_seed', 0)}) of at most "
+                    f"{eval_set['max_topics']} topics per language"
+                    if eval_set.get("max_topics")
+                    else ""
+                )
+                + "."
+            )
         if eval_set.get("max_questions"):
             notes.append(
                 f"**Subset:** {_title(eval_set['dataset'])} is evaluated on a seeded sample "

