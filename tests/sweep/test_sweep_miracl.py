@@ -212,3 +212,13 @@ def test_the_real_sweep_trains_and_evaluates_on_miracl(
     assert not (
         tmp_path / "cache" / "corpus-embeddings" / tuned["embeddings"]["sw"]["cache_key"]
     ).exists()
+    # The report puts MIRACL's nDCG@10 and Recall@100 next to the LAReQA settings.
+    from xmir.sweep.report import build_report
+
+    report = build_report(out, tmp_path / "report", html=False, n_resamples=100)
+    markdown = report.markdown.read_text(encoding="utf-8")
+    assert "MIRACL nDCG@10" in markdown and "MIRACL R@100" in markdown
+    ndcg = f"{tuned['settings']['mono']['ndcg@10']:.3f}"
+    assert ndcg in markdown
+    assert "**MIRACL** (dev, monolingual retrieval over the corpus" in markdown
+    assert "map_vs_params.png" in {f.name for f in report.figures}
