@@ -66,7 +66,8 @@ def eval_command(
         str | None, typer.Option(help="Override the model's passage prompt.")
     ] = None,
     with_context: Annotated[
-        bool, typer.Option(help="Append the paragraph to each candidate sentence.")
+        bool,
+        typer.Option(show_default=False, help="Append the paragraph to each candidate sentence."),
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Encoding batch size.")] = 64,
     max_seq_length: Annotated[
@@ -74,7 +75,11 @@ def eval_command(
     ] = None,
     device: Annotated[str | None, typer.Option(help="torch device, e.g. cpu or cuda:0.")] = None,
     cache: Annotated[
-        bool, typer.Option(help="Reuse embeddings cached for these exact weights.")
+        bool,
+        typer.Option(
+            show_default=False,
+            help="Reuse embeddings cached for this exact encoder (on by default).",
+        ),
     ] = True,
     seed: Annotated[
         int, typer.Option(min=0, help="Seed of the --max-questions sample (recorded).")
@@ -91,7 +96,9 @@ def eval_command(
     search: Annotated[
         str, typer.Option(help="MIRACL search: auto, exact, flat, ivf or hnsw.")
     ] = "auto",
-    bm25: Annotated[bool, typer.Option(help="MIRACL: also report BM25 on the same corpus.")] = True,
+    bm25: Annotated[
+        bool, typer.Option(show_default=False, help="MIRACL: also report BM25 (on by default).")
+    ] = True,
 ) -> None:
     """Evaluate an encoder zero-shot (LAReQA: mono, cross, multi mAP, R@1, R@10, bias;
     MIRACL: nDCG@10 and R@100 per language over the corpus, with BM25 side by side)."""

@@ -52,7 +52,10 @@ def train_command(
         str | None, typer.Option(help="Comma-separated training languages.")
     ] = None,
     with_context: Annotated[
-        bool, typer.Option(help="LAReQA: positive = answer sentence + its paragraph.")
+        bool,
+        typer.Option(
+            show_default=False, help="LAReQA: positive = answer sentence + its paragraph."
+        ),
     ] = False,
     positive: Annotated[
         str | None, typer.Option(help="squad layout: positive is the 'paragraph' or 'sentence'.")
@@ -62,7 +65,11 @@ def train_command(
         typer.Option(help="LAReQA: a sampled subset of about N question ids (quick runs)."),
     ] = None,
     hard_negatives: Annotated[
-        bool, typer.Option(help="Use the data's hard negatives when every item has one.")
+        bool,
+        typer.Option(
+            show_default=False,
+            help="Use the data's hard negatives when every item has one (on by default).",
+        ),
     ] = True,
     eval_data: Annotated[
         str | None,
@@ -80,10 +87,17 @@ def train_command(
         int, typer.Option(min=0, help="Seed of the --eval-max-questions sample.")
     ] = 0,
     allow_overlap: Annotated[
-        bool, typer.Option(help="Train even if training texts occur in --eval-data.")
+        bool,
+        typer.Option(
+            show_default=False, help="Train even when training texts occur in an --eval-data set."
+        ),
     ] = False,
     freeze_embeddings: Annotated[
-        bool, typer.Option(help="Do not train the word-embedding matrix (much faster on CPU).")
+        bool,
+        typer.Option(
+            show_default=False,
+            help="Do not train the word-embedding matrix (much faster on CPU).",
+        ),
     ] = False,
     mini_batch_size: Annotated[
         int | None, typer.Option(help="GradCache mini-batch: batches larger than memory allows.")
@@ -116,10 +130,16 @@ def train_command(
     keep_checkpoints: Annotated[int, typer.Option(help="Newest checkpoints to keep.")] = 2,
     log_every: Annotated[int, typer.Option(help="Log the loss every N steps (and step 1).")] = 10,
     resume: Annotated[
-        bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
+        bool,
+        typer.Option(
+            show_default=False, help="Continue the run in --out from its last checkpoint."
+        ),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option(help="Only plan the batches: write batches.jsonl, print the mix.")
+        bool,
+        typer.Option(
+            show_default=False, help="Only plan the batches: write batches.jsonl, print the mix."
+        ),
     ] = False,
     world_size: Annotated[
         int | None, typer.Option(help="--dry-run: plan for this many data-parallel ranks.")
@@ -127,9 +147,9 @@ def train_command(
 ) -> None:
     """Fine-tune a dual encoder on parallel data with mono / cross / hybrid batches.
 
-    Data parallel: run the same command under torchrun (torchrun --nproc-per-node N
-    --no-python xmir train ...) or accelerate launch; every rank trains on its slice of one
-    shared global batch per step.
+    Data parallel: run the same command under torchrun or accelerate launch (e.g.
+    torchrun --nproc-per-node N --no-python xmir train ...); every rank trains on its
+    slice of one shared global batch per step.
     """
     from xmir.train.config import TrainConfig
 
