@@ -165,6 +165,15 @@ def parse_model_spec(text: str) -> ModelSpec:
     )
 
 
+def model_label(spec: str) -> str:
+    """A folder-safe short name for a model spec: ``e5-small-q4:layers=2`` -> ``e5-small-q4-L2``."""
+    name = spec.rstrip("/\\")
+    if "/" in name and Path(name).expanduser().exists():
+        name = Path(name).name
+    name = re.sub(r":layers=(\d+)", r"-L\1", name)
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
+
+
 def _split_layers(text: str) -> tuple[str, int | None]:
     """Split off a trailing ``:layers=k`` option (the only option there is)."""
     match = _OPTION.match(text)

@@ -257,6 +257,7 @@ def train(
     recorded = read_run_record(out)
     if resume and recorded is not None and recorded.get("status") == "finished":
         return recorded
+    precision = resolve_precision(config.precision)  # an impossible choice fails before any work
     checkpoint = resume_point(config, out, recorded, resume=resume, check_fresh=main)
     run = prepare_run(config, world_size)
     loaded = load_model(config.model, device="cpu")  # the trainer moves it to its device
@@ -264,7 +265,6 @@ def train(
     if config.max_seq_length is not None:
         model.max_seq_length = config.max_seq_length
     frozen = freeze_word_embeddings(model) if config.freeze_embeddings else 0
-    precision = resolve_precision(config.precision)
     metadata = run_metadata(config, run, loaded, model, frozen, precision, recorded, checkpoint)
     if main:
         write_batches(run, out)
