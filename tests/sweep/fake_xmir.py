@@ -5,6 +5,7 @@ Environment knobs:
 - FAKE_XMIR_SLEEP: seconds each call sleeps before writing its output
 - FAKE_XMIR_HANG: a run id whose calls sleep for a minute (to be killed mid-run)
 - FAKE_XMIR_FAIL: a run id whose calls fail with a one-line ``error:`` message
+- FAKE_XMIR_BOX: a run id whose calls fail with a usage error in a box (as Rich draws it)
 - FAKE_XMIR_PIDS: folder where each call writes ``<pid>.pid`` (kill-safety tests)
 - FAKE_XMIR_CORRUPT: a run id whose training writes a broken batches.jsonl
 """
@@ -32,6 +33,13 @@ def _log(command: str) -> None:
     if os.environ.get("FAKE_XMIR_FAIL") == run_id:
         print("some progress output")
         print(f"error: {command} failed on purpose for {run_id}")
+        sys.exit(2)
+    if os.environ.get("FAKE_XMIR_BOX") == run_id:
+        print(f"Usage: xmir {command} [OPTIONS]\nTry 'xmir {command} --help' for help.")
+        print("╭─ Error ─────────────────────────────────╮")
+        print("│ No such option: --lerning-rate Did you  │")
+        print("│ mean --learning-rate?                   │")
+        print("╰─────────────────────────────────────────╯")
         sys.exit(2)
     time.sleep(float(os.environ.get("FAKE_XMIR_SLEEP", "0")))
     if os.environ.get("FAKE_XMIR_HANG") == run_id:

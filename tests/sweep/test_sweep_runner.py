@@ -41,6 +41,7 @@ def fake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in (
         "FAKE_XMIR_SLEEP",
         "FAKE_XMIR_FAIL",
+        "FAKE_XMIR_BOX",
         "FAKE_XMIR_PIDS",
         "FAKE_XMIR_HANG",
         "FAKE_XMIR_CORRUPT",
@@ -148,6 +149,20 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     _, _, states = _run(small_spec(), tmp_path / "out")
     assert states[broken] == "finished"
     assert [s for r, s in states.items() if r != broken] == ["skipped"] * 5
+
+
+def test_a_failed_run_records_the_message_inside_an_error_box(
+    tmp_path: Path, fake_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = "e5-small-q4-L2-mono-b4-s0"
+    monkeypatch.setenv("FAKE_XMIR_BOX", broken)
+    _, layout, states = _run(small_spec(), tmp_path / "out")
+    assert states[broken] == "failed"
+    status = read_status(layout, broken)
+    assert status is not None
+    assert status["error"] == (
+        "train exited with 2: No such option: --lerning-rate Did you mean --learning-rate?"
+    )
 
 
 def test_unreadable_training_records_fail_only_that_run(

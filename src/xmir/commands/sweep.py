@@ -14,6 +14,7 @@ from xmir.commands.common import console, err_console, user_errors
 from xmir.commands.report import write_and_print_report
 from xmir.errors import XmirError
 from xmir.paths import DATA_DIR_ENV
+from xmir.sweep.arguments import check_run_arguments
 from xmir.sweep.commands import Step
 from xmir.sweep.cost import format_duration
 from xmir.sweep.layout import SweepLayout, read_status
@@ -81,6 +82,8 @@ def sweep_command(
     if data_dir is not None and not data_dir.expanduser().is_dir():
         raise XmirError(f"--data-dir {data_dir} is not a folder; point it at the dataset files")
     sweeps = [plan_sweep(spec) for spec in specs]
+    for planned in sweeps:
+        check_run_arguments(planned)
     root = out if out is not None else Path("runs") / specs[0].name
     folders = [root] if len(specs) == 1 else [root / spec.name for spec in specs]
     if dry_run:
