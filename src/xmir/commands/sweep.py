@@ -211,6 +211,8 @@ class _ProgressEvents:
     def run_ended(self, run: PlannedRun, outcome: RunOutcome) -> None:
         style = {"finished": "green", "failed": "red", "skipped": "dim", "busy": "yellow"}
         detail = f" ({format_duration(outcome.seconds)})" if outcome.seconds else ""
+        if outcome.resumed_from:
+            detail += f", resumed from {outcome.resumed_from}"
         if outcome.error:
             detail += f": {outcome.error}"
         self.progress.console.print(

@@ -16,6 +16,7 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LR_SCHEDULES = ("linear", "constant")
 REPORT_TO = ("none", "tensorboard", "wandb")  # where the Trainer also sends its logs
 SNAPSHOT_DIR = "snapshots"  # OUT/snapshots/step-N: the model at step N (--snapshot-at)
+CHECKPOINT_DIR = "checkpoints"  # OUT/checkpoints/checkpoint-N: what --resume continues from
 # Settings that do not change the trained weights: a resumed run may differ in these.
 _NOT_FINGERPRINTED = frozenset(
     {

@@ -51,7 +51,7 @@ from xmir.train.checkpoints import (
     verify_checkpoint,
     write_manifest,
 )
-from xmir.train.config import TrainConfig
+from xmir.train.config import CHECKPOINT_DIR, TrainConfig
 from xmir.train.plan_dataset import (
     ROW_COLUMN,
     ConsecutiveBatchSampler,
@@ -75,7 +75,6 @@ if TYPE_CHECKING:
     from xmir.models.registry import LoadedModel
 
 RUN_FILE = "xmir-train.json"
-CHECKPOINT_DIR = "checkpoints"
 MAX_GRAD_NORM = 1.0
 
 
