@@ -285,7 +285,7 @@ def test_cli_prints_a_row_per_language_and_writes_the_result(
     [
         ([], "needs --corpus"),
         (["--corpus", "hub", "--languages", "xx"], "MIRACL: unknown language code"),
-        (["--corpus", "hub", "--search", "annoy"], "unknown search method"),
+        (["--corpus", "hub", "--search", "annoy"], "'annoy' is not one of 'auto'"),
     ],
 )
 def test_cli_bad_miracl_options_are_one_line_errors(
