@@ -32,7 +32,7 @@ from xmir.evaluate.embedding_store import (
     PassageEncodeFn,
     open_or_encode,
 )
-from xmir.evaluate.encoding import cached_encode
+from xmir.evaluate.encoding import cached_encode, module_config_sha256
 from xmir.evaluate.lareqa import model_record
 from xmir.evaluate.passage_encoder import passage_encoder
 from xmir.io import atomic_write_text
@@ -174,6 +174,7 @@ def _evaluate_language(
         max_seq_length=int(loaded.model.max_seq_length or 0),
         dtype=options.dtype,
         with_title=options.with_title,
+        modules_sha256=module_config_sha256(loaded.model),
     )
     store, status = open_or_encode(
         encode, shards, key,

@@ -170,7 +170,9 @@ def _load_folder(path: str, device: str | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(path, device=device, local_files_only=True)
+        return SentenceTransformer(
+            path, device=device, local_files_only=True, trust_remote_code=False
+        )
     except (OSError, ValueError, KeyError) as error:
         raise XmirError(f"{path}: cannot load as a model folder ({error})") from error
 
@@ -180,7 +182,9 @@ def _load_from_hub(hub_id: str, device: str | None) -> SentenceTransformer:
 
     offline = hub_offline_mode() or not hub_reachable()
     try:
-        return SentenceTransformer(hub_id, device=device, local_files_only=offline)
+        return SentenceTransformer(
+            hub_id, device=device, local_files_only=offline, trust_remote_code=False
+        )
     except OSError as error:
         if offline:
             raise XmirError(
