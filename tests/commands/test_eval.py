@@ -57,6 +57,12 @@ def test_writes_the_result_contract(tiny_model_dir: Path, data_dir: Path, tmp_pa
     assert doc["dataset"]["revision"].startswith("9bc8c7fb")
     assert len(doc["dataset"]["files_sha256"]) == 3
     assert {"xmir", "torch", "sentence-transformers"} <= set(doc["versions"])
+    assert doc["licenses"]["data"] == {
+        "dataset": "xquad-r",
+        "license": "cc-by-sa-4.0",
+        "terms": "XQuAD-R (LAReQA): CC BY-SA 4.0, attribution and share-alike",
+    }
+    assert doc["licenses"]["model"]["license"] == "unknown"  # a folder without a card licence
     assert "mono" in result.output and "rank distance" in result.output
 
 
