@@ -107,3 +107,21 @@ def test_an_impossible_precision_fails_before_any_model_loads(
         assert result.exit_code == 2, result.output
         assert f"--precision {precision.lower()} needs a" in result.output
         assert not (tmp_path / precision).exists()  # nothing was written either
+
+
+def test_a_missing_reporting_package_fails_before_any_model_loads(
+    toy_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transformers.integrations
+
+    import xmir.models.registry
+
+    monkeypatch.setattr(transformers.integrations, "is_wandb_available", lambda: False)
+
+    def no_loading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(xmir.models.registry, "load_model", no_loading)
+    result = runner.invoke(app, _args(toy_data_dir, tmp_path / "out", "--report-to", "WandB"))
+    assert result.exit_code == 2, result.output
+    assert "--report-to wandb needs the wandb package" in result.output

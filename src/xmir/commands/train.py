@@ -285,11 +285,11 @@ def _dry_run(config: Any, world_size: int | None) -> None:
 
 
 def _train(config: Any, resume: bool) -> None:
-    from xmir.train.prepare import rank_from_env
+    from xmir.train.prepare import distributed_rank
     from xmir.train.trainer import train
 
     metadata = train(config, resume=resume)
-    if rank_from_env() != 0:
+    if distributed_rank() != 0:
         return
     print_mix(metadata["plan"])
     training = metadata.get("training", {})
