@@ -70,7 +70,8 @@ def sweep_command(
 ) -> None:
     """Run a scaling sweep: models x strategies x batch sizes x seeds, one process per run.
 
-    Re-running the same command skips finished runs and redoes unfinished ones.
+    Re-running the same command skips finished runs, continues a run cut off while
+    training from its last checkpoint and redoes failed ones.
 
     A failing run is recorded with its error and the sweep goes on (exit code 1 at the end).
     """
