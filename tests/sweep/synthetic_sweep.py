@@ -1,11 +1,15 @@
 """A finished sweep folder with numbers chosen by the test (no training, no evaluation).
 
 Three sizes (non-embedding params 1.8M, 3.6M, 7.2M), strategies none/mono/cross/hybrid0.5,
-seeds 0 and 1, one eval set. Setting mAP = ``setting_map(size, strategy, seed, setting)``.
+seeds 0 and 1, one eval set. Setting mAP = ``setting_map(size, strategy, seed, setting)``;
+another value function (``Values``) gives a sweep with another known answer. Per-query AP
+follows the setting mAP: a difficulty per question id shared by its translations and by all
+runs, plus a little noise per run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +25,13 @@ PARAMS = {m: 1_800_000 * 2**i for i, m in enumerate(MODELS)}
 LANGS = ("ar", "de", "el", "en")
 QUESTIONS = 30
 OFFSETS = {"none": -0.10, "mono": 0.00, "cross": 0.03, "hybrid": 0.035}
+# (size index, strategy label, seed, setting) -> setting mAP
+Values = Callable[[int, str, "int | None", str], float]
 
 
 def setting_map(size: int, strategy: str, seed: int | None, setting: str) -> float:
     """The mAP a synthetic run reports: hybrid's edge over cross grows by 0.01 per size step."""
+    strategy = "hybrid" if strategy.startswith("hybrid") else strategy
     value = 0.30 + 0.02 * size + OFFSETS[strategy] + 0.002 * (seed or 0)
     if strategy == "hybrid" and seed == 1 and size == 1:
         value += 0.004  # one noisy seed, so the fitted trend has a band
@@ -38,16 +45,20 @@ def setting_map(size: int, strategy: str, seed: int | None, setting: str) -> flo
 
 
 def rank_distance(size: int, strategy: str) -> float:
+    strategy = "hybrid" if strategy.startswith("hybrid") else strategy
     return 400.0 - 20 * size - {"none": -50, "mono": 0, "cross": 40, "hybrid": 45}[strategy]
 
 
-def per_query_ap(size: int, strategy: str, seed: int | None, setting: str) -> list[float | None]:
-    """Per-query AP whose mean follows ``setting_map``: a per-query difficulty shared by all
-    runs plus a little run noise; one query undefined (None)."""
-    difficulty = np.random.default_rng(7).uniform(-0.2, 0.2, QUESTIONS * len(LANGS))
+def per_query_ap(
+    size: int, strategy: str, seed: int | None, setting: str, values_of: Values = setting_map
+) -> list[float | None]:
+    """Per-query AP whose mean follows ``values_of``: a difficulty per question id (shared by
+    its translations and all runs) plus a little run noise; one query undefined (None)."""
+    per_qid = np.random.default_rng(7).uniform(-0.2, 0.2, QUESTIONS)
+    difficulty = np.tile(per_qid, len(LANGS))  # keys are ordered language by language
     rng = np.random.default_rng([size, seed or 0, len(setting), len(strategy)])
-    values = setting_map(size, strategy, seed, setting) + difficulty - difficulty.mean()
-    values = np.clip(values + rng.normal(0, 0.01, values.size), 0, 1)
+    values = values_of(size, strategy, seed, setting) + difficulty - difficulty.mean()
+    values = np.clip(values + rng.normal(0, 0.002, values.size), 0, 1)
     out: list[float | None] = [round(float(v), 6) for v in values]
     out[0] = None
     return out
@@ -73,11 +84,13 @@ def spec_payload(**changes: Any) -> dict[str, Any]:
     return spec
 
 
-def eval_document(size: int, strategy: str, seed: int | None) -> dict[str, Any]:
+def eval_document(
+    size: int, strategy: str, seed: int | None, values_of: Values = setting_map
+) -> dict[str, Any]:
     model = MODELS[size]
     settings: dict[str, Any] = {
         s: {
-            "map": setting_map(size, strategy, seed, s),
+            "map": values_of(size, strategy, seed, s),
             "recall@1": 0.1,
             "recall@10": 0.4,
             "per_language": {},
@@ -92,16 +105,31 @@ def eval_document(size: int, strategy: str, seed: int | None) -> dict[str, Any]:
         }
         for i, q in enumerate(LANGS)
     }
+    distance = rank_distance(size, strategy) + 2.0 * (seed or 0)
+    bias = {
+        "rank_distance": distance,
+        "own_language_share@10": {"value": 0.4, "expected_from_pool": 0.25},
+        "mrc": {"value": 0.5 - distance / 1000},
+    }
+    centered_distance = distance / 2 + (0 if strategy == "mono" else 5)
     return {
         "settings": settings,
-        "bias": {
-            "rank_distance": rank_distance(size, strategy),
-            "own_language_share@10": {"value": 0.4, "expected_from_pool": 0.25},
+        "bias": bias,
+        "variants": {
+            "centered": {
+                "settings": settings,
+                "bias": {
+                    "rank_distance": centered_distance,
+                    "own_language_share@10": {"value": 0.3, "expected_from_pool": 0.25},
+                    "mrc": {"value": 0.6 - centered_distance / 1000},
+                },
+            }
         },
         "per_query": {
             "keys": query_keys(),
             **{
-                f"{s}_ap": per_query_ap(size, strategy, seed, s) for s in ("mono", "cross", "multi")
+                f"{s}_ap": per_query_ap(size, strategy, seed, s, values_of)
+                for s in ("mono", "cross", "multi")
             },
         },
         "model": {
@@ -124,8 +152,14 @@ def batch_mix(strategy: str) -> dict[str, Any]:
     }
 
 
-def write_sweep(root: Path, spec: SweepSpec | None = None, skip: set[str] | None = None) -> Path:
-    """Write a complete sweep folder; runs in ``skip`` are left as failed."""
+def write_sweep(
+    root: Path,
+    spec: SweepSpec | None = None,
+    skip: set[str] | None = None,
+    values_of: Values = setting_map,
+) -> Path:
+    """Write a complete sweep folder; runs in ``skip`` are left as failed. With
+    ``budget.eval_at``, every budget is written too (``values_of`` sees the same run)."""
     spec = spec or parse_spec(spec_payload())
     layout = SweepLayout(root)
     runs = build_plan(spec, list(spec.models))
@@ -155,23 +189,43 @@ def write_sweep(root: Path, spec: SweepSpec | None = None, skip: set[str] | None
             )
             continue
         size = MODELS.index(run.model)
+        label = run.strategy_label
         files = {}
-        for eval_set in spec.eval:
-            name = eval_file_name(eval_set.dataset)
-            atomic_write_json(
-                layout.run_dir(run.run_id) / name, eval_document(size, run.strategy, run.seed)
-            )
-            files[eval_set.dataset] = name
+        budgets: dict[str, dict[str, str]] = {}
+        for budget in [None] if run.is_baseline else [*spec.budget.eval_at, None]:
+            for eval_set in spec.eval:
+                name = eval_file_name(eval_set.dataset, budget)
+                document = eval_document(size, label, run.seed, _at(values_of, budget, spec))
+                atomic_write_json(layout.run_dir(run.run_id) / name, document)
+                if budget is None:
+                    files[eval_set.dataset] = name
+                else:
+                    budgets.setdefault(str(budget), {})[eval_set.dataset] = name
+        if not run.is_baseline:
+            budgets[str(spec.budget.steps)] = dict(files)
         atomic_write_json(
             layout.result_file(run.run_id),
             {
                 "run_id": run.run_id,
                 "config": configs[run.run_id],
                 "model_label": run.model_label,
-                "model": eval_document(size, run.strategy, run.seed)["model"],
+                "model": eval_document(size, label, run.seed)["model"],
                 "evals": files,
+                "budgets": budgets,
                 "train": None if run.is_baseline else {"batch_mix": batch_mix(run.strategy)},
             },
         )
         atomic_write_json(layout.status_file(run.run_id), {"state": "finished", "config_sha": sha})
     return root
+
+
+def _at(values_of: Values, budget: int | None, spec: SweepSpec) -> Values:
+    """``values_of`` at a shorter budget: the values shrink towards the untrained level."""
+    if budget is None:
+        return values_of
+    share = budget / spec.budget.steps
+
+    def shorter(size: int, label: str, seed: int | None, setting: str) -> float:
+        return round(values_of(size, label, seed, setting) * share, 6)
+
+    return shorter

@@ -12,14 +12,44 @@ import numpy as np
 from xmir.sweep.results import RunResult, SweepResults
 
 SETTINGS = ("mono", "cross", "multi")
+
+
 # metric name -> how to read it from an eval document; lower_is_better where it applies.
+def _read(*path: str) -> Callable[[dict[str, Any]], float]:
+    """A reader of a nested number; NaN when an older document lacks it."""
+
+    def read(document: dict[str, Any]) -> float:
+        value: Any = document
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return math.nan
+            value = value[key]
+        return float(value)
+
+    return read
+
+
 METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
-    "mono": lambda d: d["settings"]["mono"]["map"],
-    "cross": lambda d: d["settings"]["cross"]["map"],
-    "multi": lambda d: d["settings"]["multi"]["map"],
-    "rank_distance": lambda d: d["bias"]["rank_distance"],
-    "own_share@10": lambda d: d["bias"]["own_language_share@10"]["value"],
+    "mono": _read("settings", "mono", "map"),
+    "cross": _read("settings", "cross", "map"),
+    "multi": _read("settings", "multi", "map"),
+    "rank_distance": _read("bias", "rank_distance"),
+    "own_share@10": _read("bias", "own_language_share@10", "value"),
+    "mrc": _read("bias", "mrc", "value"),
+    "centered_multi": _read("variants", "centered", "settings", "multi", "map"),
+    "centered_rank_distance": _read("variants", "centered", "bias", "rank_distance"),
+    "centered_mrc": _read("variants", "centered", "bias", "mrc", "value"),
+    "ndcg@10": _read("settings", "mono", "ndcg@10"),
+    "recall@100": _read("settings", "mono", "recall@100"),
 }
+CORPUS_DATASETS = frozenset({"miracl"})  # corpus retrieval: nDCG@10 and Recall@100
+
+
+def dataset_metrics(dataset: str) -> tuple[str, ...]:
+    """The headline metrics of a dataset: the three LAReQA settings, or MIRACL's two."""
+    return ("ndcg@10", "recall@100") if dataset in CORPUS_DATASETS else SETTINGS
+
+
 LOWER_IS_BETTER = frozenset({"rank_distance"})
 
 
@@ -95,7 +125,9 @@ class Summary:
         """Mean/std of ``metric`` on ``dataset`` over the group's seeds (None if no value)."""
         read = METRICS[metric]
         values = tuple(
-            float(read(r.evals[dataset])) for r in self.runs(group) if dataset in r.evals
+            v
+            for r in self.runs(group)
+            if dataset in r.evals and not math.isnan(v := float(read(r.evals[dataset])))
         )
         return Cell(values) if values else None
 

@@ -8,15 +8,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xmir.sweep.aggregate import SETTINGS, Group, Summary
-from xmir.sweep.analysis import GapSeries
+from xmir.sweep.aggregate import CORPUS_DATASETS, SETTINGS, Group, Summary, dataset_metrics
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-SETTING_TITLES = {"mono": "monolingual", "cross": "cross-lingual", "multi": "multilingual"}
-DATASET_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R"}
+SETTING_TITLES = {
+    "mono": "monolingual",
+    "cross": "cross-lingual",
+    "multi": "multilingual",
+    "ndcg@10": "nDCG@10",
+    "recall@100": "Recall@100",
+}
+DATASET_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", "miracl": "MIRACL"}
 PARAMS_LABEL = "non-embedding parameters (log scale)"
 _FIXED_COLOURS = {"none": "#7f7f7f", "mono": "#1f77b4", "cross": "#ff7f0e"}
 _HYBRID_COLOURS = ("#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf")
@@ -126,70 +131,42 @@ def plot_map_vs_params(summary: Summary, path: Path) -> Path:
         len(rows), 3, figsize=(12, 3.4 * len(rows) + 0.8), squeeze=False, layout="constrained"
     )
     for r, dataset in enumerate(rows):
-        for c, setting in enumerate(SETTINGS):
+        metrics = dataset_metrics(dataset)
+        for c in range(3):
             ax = grid[r][c]
-            _metric_vs_params(summary, setting, ax, dataset, labels)
-            ax.set_title(f"{DATASET_TITLES.get(dataset, dataset)}: {SETTING_TITLES[setting]}")
+            if c >= len(metrics):
+                ax.axis("off")
+                continue
+            _metric_vs_params(summary, metrics[c], ax, dataset, labels)
+            ax.set_title(f"{DATASET_TITLES.get(dataset, dataset)}: {SETTING_TITLES[metrics[c]]}")
             ax.set_xlabel(PARAMS_LABEL)
-            ax.set_ylabel("mAP (mean ± std over seeds)")
+            unit = "mAP" if metrics == SETTINGS else SETTING_TITLES[metrics[c]]
+            ax.set_ylabel(f"{unit} (mean ± std over seeds)")
     _legend_below(fig, grid[0])
     return _save(fig, path)
 
 
-def plot_rank_distance(summary: Summary, path: Path) -> Path:
-    """Rank distance (multilingual pool; lower is better) vs parameters, one panel per dataset."""
+def plot_rank_distance(summary: Summary, path: Path) -> Path | None:
+    """Rank distance (multilingual pool; lower is better) vs parameters, one panel per
+    LAReQA dataset."""
     plt = _pyplot()
     labels = summary.labels()
+    datasets = [d for d in summary.datasets if d not in CORPUS_DATASETS]
+    if not datasets:
+        return None
     fig, grid = plt.subplots(
         1,
-        len(summary.datasets),
-        figsize=(5.5 * len(summary.datasets), 4.4),
+        len(datasets),
+        figsize=(5.5 * len(datasets), 4.4),
         squeeze=False,
         layout="constrained",
     )
-    for c, dataset in enumerate(summary.datasets):
+    for c, dataset in enumerate(datasets):
         ax = grid[0][c]
         _metric_vs_params(summary, "rank_distance", ax, dataset, labels)
         ax.set_title(f"{DATASET_TITLES.get(dataset, dataset)}: rank distance (lower is better)")
         ax.set_xlabel(PARAMS_LABEL)
         ax.set_ylabel("max − min rank of relevant items")
-    _legend_below(fig, grid[0])
-    return _save(fig, path)
-
-
-def plot_gap(summary: Summary, series: list[GapSeries], path: Path) -> Path:
-    """Hybrid minus the best single strategy vs parameters, with the log-linear fit and its band."""
-    plt = _pyplot()
-    rows, labels = summary.datasets, summary.labels()
-    fig, grid = plt.subplots(
-        len(rows), 3, figsize=(12, 3.4 * len(rows) + 0.8), squeeze=False, layout="constrained"
-    )
-    sizes = [float(p) for p in summary.params.values() if p]
-    for r, dataset in enumerate(rows):
-        for c, setting in enumerate(SETTINGS):
-            ax = grid[r][c]
-            ax.axhline(0.0, color="k", linewidth=0.8)
-            for s in series:
-                if s.dataset != dataset or s.setting != setting:
-                    continue
-                tint = colour(s.hybrid, labels)
-                name = _series_label(s.hybrid, s.batch_size, summary)
-                xs = np.array([p.params for p in s.points])
-                ax.scatter(
-                    xs, [p.gap for p in s.points], color=tint, s=18, label=f"{name}: per seed"
-                )
-                if s.fit is not None:
-                    grid_x = np.geomspace(min(sizes) / 1.2, max(sizes) * 1.2, 60)
-                    mean, low, high = s.fit.predict(grid_x)
-                    ax.plot(grid_x, mean, color=tint, label=f"{name}: log-linear fit")
-                    ax.fill_between(
-                        grid_x, low, high, color=tint, alpha=0.18, label=f"{name}: 95% band"
-                    )
-            _params_axis(ax, sizes)
-            ax.grid(True, alpha=0.3)
-            ax.set_title(f"{DATASET_TITLES.get(dataset, dataset)}: {SETTING_TITLES[setting]}")
-            ax.set_xlabel(PARAMS_LABEL)
-            ax.set_ylabel("mAP gap: hybrid − best single")
     _legend_below(fig, grid[0])
     return _save(fig, path)
 

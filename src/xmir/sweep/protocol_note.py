@@ -7,9 +7,11 @@ from typing import Any
 from xmir.data.sources import LAREQA_SOURCES
 from xmir.sweep.figures import DATASET_TITLES
 
+PAPER_LR, PAPER_BATCH = 3e-5, 100
 
-def protocol_notes(spec: dict[str, Any]) -> list[str]:
-    """One Markdown sentence per departure from the paper's protocol that this sweep makes."""
+
+def protocol_notes(spec: dict[str, Any], specs: list[dict[str, Any]] | None = None) -> list[str]:
+    """One Markdown sentence per departure from the paper's protocol that this study makes."""
     notes: list[str] = []
     train = spec.get("train_data", "")
     evals = spec.get("eval", [])
@@ -41,16 +43,48 @@ def protocol_notes(spec: dict[str, Any]) -> list[str]:
         notes.append(
             f"Training data: `{train}` (a local or hub dataset, not one of the eval sets)."
         )
+    budget_note = _budget_note(specs or [spec])
+    if budget_note:
+        notes.append(budget_note)
     for eval_set in evals:
         if eval_set.get("max_questions"):
             notes.append(
-                f"**Subset:** {_title(eval_set['dataset'])} is evaluated on its first "
-                f"{eval_set['max_questions']} question ids (sorted) in every language, with the "
-                "paragraphs that hold them as the candidate pool; absolute numbers are not "
-                "comparable with full-set results (the pool is smaller, so mAP is higher and rank "
-                "distance lower)."
+                f"**Subset:** {_title(eval_set['dataset'])} is evaluated on a seeded sample "
+                f"(seed {eval_set.get('subset_seed', 0)}) of about {eval_set['max_questions']} "
+                "question ids: whole paragraphs, stratified by article (every article is "
+                "visited before any gives a second paragraph), each question in every language, "
+                "with the sentences of the kept paragraphs as the candidate pool (counts in each "
+                "result's `dataset.subset_sample`). Absolute numbers are not comparable with "
+                "full-set results (the pool is smaller, so mAP is higher and rank distance lower)."
             )
     return notes
+
+
+def _budget_note(specs: list[dict[str, Any]]) -> str:
+    """Steps, learning rate and batch size next to the paper's, and why they differ."""
+    budgets = [s.get("budget", {}) for s in specs]
+    steps = sorted(
+        {int(b["steps"]) for b in budgets if "steps" in b}
+        | {int(x) for b in budgets for x in b.get("eval_at", [])}
+    )
+    lrs = sorted({float(b.get("lr", PAPER_LR)) for b in budgets})
+    batches = sorted({int(x) for s in specs for x in s.get("batch_sizes", [])})
+    if not steps:
+        return ""
+    text = (
+        f"**Budget:** {', '.join(map(str, steps))} optimizer steps of "
+        f"{', '.join(map(str, batches))} pairs at lr {', '.join(f'{lr:g}' for lr in lrs)}"
+    )
+    if any(lr != PAPER_LR for lr in lrs) or any(b != PAPER_BATCH for b in batches):
+        text += (
+            f" (the paper: lr {PAPER_LR:g}, batch {PAPER_BATCH}, trained to early stopping). A "
+            "CPU-sized budget of a few hundred steps barely moves the weights at the paper's "
+            "rate, so the rate is raised; verdicts are stated per budget because the "
+            "strategies' gaps move with training length."
+        )
+    else:
+        text += "."
+    return text
 
 
 def _title(dataset: str) -> str:

@@ -16,12 +16,21 @@ from pathlib import Path
 
 from xmir.io import atomic_write_text
 from xmir.provenance import utc_now
-from xmir.sweep import figures
+from xmir.sweep import figures, study_figures
 from xmir.sweep.aggregate import METRICS, Summary
-from xmir.sweep.analysis import Comparison, GapSeries, gap_series, paired_comparisons
-from xmir.sweep.narrative import SIGNIFICANCE, answer
+from xmir.sweep.bias_summary import BiasComparison, BiasRow, bias_comparisons, bias_rows
+from xmir.sweep.narrative import STANDING_NOTE, answer
 from xmir.sweep.protocol_note import protocol_notes
 from xmir.sweep.results import SweepResults, load_results
+from xmir.sweep.study import StudyStats, study_stats
+from xmir.sweep.study_tables import (
+    all_round_table,
+    bias_table,
+    budget_table,
+    differences_table,
+    frontier_table,
+    trends_table,
+)
 from xmir.sweep.table import MainTable, format_cell, main_table, row_label
 
 
@@ -36,48 +45,72 @@ class Report:
     table: MainTable
     summary: Summary
     answer: list[str]
+    stats: StudyStats | None = None
 
 
 def build_report(
-    sweep_dir: Path, out_dir: Path | None = None, *, html: bool = True, n_resamples: int = 10_000
+    sweep_dir: Path, out_dir: Path | None = None, *, html: bool = True, n_resamples: int = 2000
 ) -> Report:
-    """Read the sweep in ``sweep_dir`` and write the report into ``out_dir`` (default DIR/report)."""
+    """Read the sweep (or study) in ``sweep_dir`` and write the report into ``out_dir``
+    (default DIR/report)."""
     results = load_results(sweep_dir)
     out_dir = Path(out_dir) if out_dir is not None else Path(sweep_dir) / "report"
-    summary = Summary(results)
-    series = gap_series(summary)
-    comparisons = paired_comparisons(summary, n_resamples=n_resamples)
+    main = results.main_budget
+    summary = Summary(results.at_budget(main))
     table = main_table(summary)
-    written = _figures(summary, series, out_dir / "figures")
-    paragraphs = answer(summary, series, comparisons)
-    markdown = _markdown(results, summary, table, series, comparisons, written, paragraphs, out_dir)
+    stats = study_stats(results, n_resamples=n_resamples)
+    biases = bias_rows(results)
+    hybrids = sorted(
+        {label for c in stats.cells for label in c.matrices if label.startswith("hybrid")}
+    )
+    comparisons = bias_comparisons(biases, hybrids)
+    paragraphs = answer(stats, comparisons, main)
+    written = _figures(results, summary, stats, biases, out_dir / "figures")
+    markdown = _markdown(
+        results, summary, table, stats, biases, comparisons, written, paragraphs, out_dir
+    )
     md_path = out_dir / "report.md"
     atomic_write_text(md_path, markdown)
     csv_path = _write_csv(results, out_dir / "results.csv")
     html_path = _write_html(markdown, out_dir, results.name) if html else None
-    return Report(md_path, html_path, csv_path, list(written.values()), table, summary, paragraphs)
+    return Report(
+        md_path, html_path, csv_path, list(written.values()), table, summary, paragraphs, stats
+    )
 
 
-def _figures(summary: Summary, series: list[GapSeries], folder: Path) -> dict[str, Path]:
-    written: dict[str, Path] = {
+def _figures(
+    results: SweepResults,
+    summary: Summary,
+    stats: StudyStats,
+    biases: list[BiasRow],
+    folder: Path,
+) -> dict[str, Path]:
+    main = results.main_budget
+    candidates: dict[str, Path | None] = {
         "map": figures.plot_map_vs_params(summary, folder / "map_vs_params.png"),
+        "all_round": study_figures.plot_all_round(
+            [r for r in stats.all_round if r.cell.steps == main], stats, folder / "all_round.png"
+        ),
+        "standing": study_figures.plot_standing(
+            stats.all_round, folder / "standing_size_budget.png"
+        ),
+        "frontier": study_figures.plot_frontier(
+            [c for c in stats.cells if c.steps == main], stats, folder / "alpha_frontier.png"
+        ),
+        "bias": study_figures.plot_bias(biases, main, folder / "bias_raw_vs_centered.png"),
         "rank_distance": figures.plot_rank_distance(
             summary, folder / "rank_distance_vs_params.png"
         ),
     }
-    if series:
-        written["gap"] = figures.plot_gap(summary, series, folder / "hybrid_gap_vs_params.png")
-    largest = summary.models[-1]
     for dataset in summary.datasets:
-        path = figures.plot_cross_heatmaps(
-            summary, dataset, largest, folder / f"cross_heatmap_{dataset}.png"
+        candidates[f"steps:{dataset}"] = study_figures.plot_map_vs_steps(
+            results, dataset, folder / f"map_vs_steps_{dataset}.png"
         )
-        if path is not None:
-            written[f"heatmap:{dataset}"] = path
-    mix = figures.plot_batch_mix(summary, folder / "batch_mix.png")
-    if mix is not None:
-        written["batch_mix"] = mix
-    return written
+        candidates[f"heatmap:{dataset}"] = figures.plot_cross_heatmaps(
+            summary, dataset, summary.models[-1], folder / f"cross_heatmap_{dataset}.png"
+        )
+    candidates["batch_mix"] = figures.plot_batch_mix(summary, folder / "batch_mix.png")
+    return {key: path for key, path in candidates.items() if path is not None}
 
 
 def _md_table(headers: list[str], rows: list[list[str]], align: list[str] | None = None) -> str:
@@ -91,47 +124,123 @@ def _markdown(
     results: SweepResults,
     summary: Summary,
     table: MainTable,
-    series: list[GapSeries],
-    comparisons: list[Comparison],
+    stats: StudyStats,
+    biases: list[BiasRow],
+    comparisons: list[BiasComparison],
     written: dict[str, Path],
     paragraphs: list[str],
     out_dir: Path,
 ) -> str:
     spec = results.spec
-    planned = len(results.runs) + len(results.failed) + len(results.unfinished)
-    parts = [f"# Sweep report: {results.name}", ""]
-    if spec.get("description"):
-        parts += [str(spec["description"]).strip(), ""]
+    main = results.main_budget
+    planned = (
+        len({(r.sweep, r.run_id) for r in results.runs})
+        + len(results.failed)
+        + len(results.unfinished)
+    )
+    finished = len({(r.sweep, r.run_id) for r in results.runs})
+    parts = [f"# Study report: {results.name}", ""]
+    for one in results.specs or [spec]:
+        if one.get("description"):
+            parts += [f"- **{one.get('name')}**: {str(one['description']).strip()}"]
     parts += [
-        f"{len(results.runs)} of {planned} planned runs finished"
+        "",
+        f"{finished} of {planned} planned runs finished"
         + (f", {len(results.failed)} failed" if results.failed else "")
         + (f", {len(results.unfinished)} not run yet" if results.unfinished else "")
-        + f". Generated by `xmir report` on {utc_now()[:10]}.",
+        + f"; {len(results.runs)} evaluated models (a run evaluated at several budgets counts "
+        f"once per budget). Generated by `xmir report` on {utc_now()[:10]}.",
         "",
         "## Setup",
         "",
         *_setup_lines(results, summary),
         "",
     ]
-    notes = protocol_notes(spec)
+    notes = protocol_notes(spec, results.specs)
     if notes:
         parts += [f"> {note}\n" for note in notes]
-    parts += ["## Answer (computed from the numbers below)", "", *[p + "\n" for p in paragraphs]]
+    parts += ["## Answer (computed from the tables below)", "", *[p + "\n" for p in paragraphs]]
     parts += [
-        "## Table 1: mAP per model size and strategy",
+        f"## Table 1: mAP per model size and strategy ({main} steps)",
         "",
-        "Mean ± sample std over seeds (untrained: the encoder before fine-tuning, evaluated once). Bold: best "
-        "in its column within one model size (highest mAP; lowest rank distance, RD).",
+        "Mean ± sample std over seeds (untrained: the encoder before fine-tuning, evaluated once). "
+        "Bold: best in its column within one model size (highest mAP; lowest rank distance, RD).",
         "",
         _table_markdown(table, summary),
         "",
-        "## Figures",
-        "",
     ]
-    parts += _figure_section(written, out_dir, series)
-    parts += ["## Paired significance tests (hybrid vs each single strategy, per size)", ""]
-    parts += _tests_section(comparisons)
+    for steps in [b for b in results.budgets if b != main]:
+        other = Summary(results.at_budget(steps))
+        parts += [
+            f"### Table 1 at {steps} steps",
+            "",
+            _table_markdown(main_table(other), other),
+            "",
+        ]
+    parts += _section(
+        "All-round standing (the claim: one model good in all three settings)",
+        "Per size and budget, among mono, cross and the main hybrid: the setting means at the "
+        "question-id level (AP averaged over a question's translations, then over question ids "
+        "and seeds), each setting's regret (the best strategy's mean minus this one's), the "
+        "worst-case and mean regret with 95% intervals from a hierarchical bootstrap over "
+        "question ids and seeds, the worst relative regret, and Pareto membership. "
+        + STANDING_NOTE.capitalize()
+        + ".",
+        all_round_table(stats.all_round),
+    )
+    parts += _section(
+        "Size x budget: hybrid's all-round standing",
+        "Standing per size (rows) and budget (columns) with its 95% interval; budgets above "
+        "the main one come from snapshots of single-seed long runs.",
+        budget_table(stats.all_round),
+    )
+    parts += _section(
+        "Hybrid against each single strategy (question-id level)",
+        "Difference of setting means (hybrid minus mono or cross), 95% interval and p-value of a "
+        "hierarchical bootstrap over question ids and seeds (2,000 replicates), a paired t-test "
+        "on seed-averaged question-id AP as a classical check, Benjamini-Hochberg q over every "
+        "row, the seed-to-seed spread (root mean square of the two strategies' seed stds; a "
+        "single-seed budget takes the spread measured for the same comparison at another "
+        "budget), and the verdict.",
+        differences_table(stats.differences),
+    )
+    parts += _section(
+        "Size trends (per doubling of non-embedding parameters)",
+        "OLS of the per-size means on log2(non-embedding parameters), so the degrees of freedom "
+        "are sizes - 2; slopes hold over the measured range only.",
+        trends_table(stats.trends),
+    )
+    parts += _section(
+        "Alpha frontier: synergy or mixture",
+        "Setting means ± seed std per strategy; synergy = signed distance above the chord from "
+        "cross (alpha 0) to mono (alpha 1) in (mono mAP, multi mAP), with its 95% interval.",
+        frontier_table(stats),
+    )
+    parts += _section(
+        "Language bias, raw and after post-hoc language centering",
+        "Own-language share of the top 10 (next to the languages' pool share), rank distance "
+        "(lower = less bias) and Mean Rank Correlation (higher = less bias), mean ± seed std; "
+        "centred = each language's mean embedding subtracted (queries and candidates "
+        "separately, no labels) and renormalised.",
+        bias_table(biases),
+    )
+    parts += ["## Figures", ""]
+    parts += _figure_section(written, out_dir)
     parts += _batch_mix_section(summary)
+    if results.duplicates:
+        gaps = [
+            d["max_abs_map_difference"]
+            for d in results.duplicates
+            if d["max_abs_map_difference"] is not None
+        ]
+        parts += [
+            "## Reproducibility check",
+            "",
+            f"{len(results.duplicates)} evaluated model(s) were produced twice by different "
+            f"sweeps of the study; the largest mAP difference between the copies is "
+            f"{max(gaps) if gaps else float('nan'):.2g}.",
+            "",
+        ]
     if results.failed or results.unfinished:
         parts += ["## Runs without results", ""]
         parts += [f"- `{run_id}`: failed: {error}" for run_id, error in results.failed.items()]
@@ -140,29 +249,49 @@ def _markdown(
     return "\n".join(parts).rstrip() + "\n"
 
 
+def _section(title: str, caption: str, body: str) -> list[str]:
+    if not body:
+        return []
+    return [f"## {title}", "", caption, "", body, ""]
+
+
 def _setup_lines(results: SweepResults, summary: Summary) -> list[str]:
+    specs = results.specs or [results.spec]
     spec = results.spec
     budget = spec.get("budget", {})
+    models = sorted(
+        {r.model: r for r in results.runs}.values(), key=lambda r: r.non_embedding_params or 0
+    )
     lines = ["Models (smallest first):", ""]
-    for model in summary.models:
-        run = next(r for r in results.runs if r.model == model)
+    for run in models:
+        description = re.sub(r", fine-tuned \([^)]*\)$", "", run.model_description or "")
         lines.append(
-            f"- `{model}`: {run.model_description or 'no description'}; "
+            f"- `{run.model}`: {description or 'no description'}; "
             f"{_params(run.total_params)} parameters, {_params(run.non_embedding_params)} non-embedding"
         )
     evals = ", ".join(
         figures.DATASET_TITLES.get(e["dataset"], e["dataset"])
-        + (f" (first {e['max_questions']} question ids)" if e.get("max_questions") else " (full)")
+        + (
+            f" (a sample of about {e['max_questions']} question ids, seed {e.get('subset_seed', 0)})"
+            if e.get("max_questions")
+            else " (full)"
+        )
         for e in spec.get("eval", [])
     )
-    alphas = spec.get("hybrid_alphas", []) if "hybrid" in spec.get("strategies", []) else []
+    labels = sorted({r.strategy_label for r in results.runs if not r.is_baseline})
+    seeds = sorted({r.seed for r in results.runs if r.seed is not None})
+    batches = sorted({r.batch_size for r in results.runs if r.batch_size is not None})
+    schedule = (
+        f"{budget.get('warmup_steps')} warmup steps then a constant rate"
+        if budget.get("lr_schedule") == "constant"
+        else "linear warmup and decay"
+    )
     lines += [
         "",
-        f"- Training data: `{spec.get('train_data')}`; strategies: {', '.join(spec.get('strategies', []))}"
-        + (f" (hybrid alpha {', '.join(f'{a:g}' for a in alphas)})" if alphas else ""),
-        f"- Batch sizes: {', '.join(map(str, spec.get('batch_sizes', [])))}; seeds: "
-        f"{', '.join(map(str, spec.get('seeds', [])))}",
-        f"- Budget: {budget.get('steps')} steps, lr {budget.get('lr')}, temperature "
+        f"- Training data: `{spec.get('train_data')}`; strategies: {', '.join(labels)}",
+        f"- Batch sizes: {', '.join(map(str, batches))}; seeds: {', '.join(map(str, seeds))}",
+        f"- Budgets evaluated: {', '.join(map(str, results.budgets))} steps (main: "
+        f"{results.main_budget}); lr {budget.get('lr')} ({schedule}), temperature "
         f"{budget.get('temperature')}, word embeddings "
         f"{'frozen' if budget.get('freeze_embeddings') else 'trained'}"
         + (
@@ -171,6 +300,7 @@ def _setup_lines(results: SweepResults, summary: Summary) -> list[str]:
             else ""
         ),
         f"- Evaluation (LAReQA protocol, mAP over the full ranking): {evals}",
+        f"- Sweeps of this study: {', '.join(str(s.get('name')) for s in specs)}",
     ]
     return lines
 
@@ -196,22 +326,32 @@ def _table_markdown(table: MainTable, summary: Summary) -> str:
 
 
 _CAPTIONS = {
-    "map": "mAP against non-embedding parameters (log scale), one panel per dataset and setting; "
-    "error bars are the std over seeds, the dashed grey line the untrained encoder.",
+    "map": "mAP against non-embedding parameters (log scale) at the main budget, one panel per "
+    "dataset and setting; error bars are the std over seeds, the dashed grey line the untrained "
+    "encoder.",
+    "all_round": "Worst-case regret over the three settings (95% interval, hierarchical "
+    "bootstrap over question ids and seeds) against size; circled: Pareto-optimal.",
+    "standing": "Hybrid's all-round standing (its worst-case regret minus the best other "
+    "strategy's; below 0 it is the best all-rounder) over size per budget, and over budget per "
+    "size.",
+    "frontier": "The alpha frontier per size: mono mAP against multi mAP (seed std bars); the "
+    "dashed chord joins cross (alpha 0) and mono (alpha 1). Points above it show synergy.",
+    "bias": "Language bias against size, raw (solid) and after post-hoc language centering "
+    "(dashed): rank distance, Mean Rank Correlation and own-language share@10.",
     "rank_distance": "Rank distance (pooled multilingual setting; max − min rank of a query's "
     "relevant items across languages; lower means less language bias) against parameters.",
-    "gap": "Hybrid minus the best single strategy (chosen per size by its seed mean), one point "
-    "per seed, with an OLS fit on log10(parameters) and the 95% confidence band of the fitted mean.",
     "batch_mix": "Realised batch mix of every training run (from its batches.jsonl): share of "
     "monolingual batches against the target, and the query languages of the training pairs.",
 }
 
 
-def _figure_section(written: dict[str, Path], out_dir: Path, series: list[GapSeries]) -> list[str]:
+def _figure_section(written: dict[str, Path], out_dir: Path) -> list[str]:
     parts: list[str] = []
     for key, path in written.items():
         relative = path.relative_to(out_dir).as_posix()
-        if key.startswith("heatmap:"):
+        if key.startswith("steps:"):
+            caption = "mAP against training steps per strategy for the sizes with long runs."
+        elif key.startswith("heatmap:"):
             dataset = key.split(":", 1)[1]
             caption = (
                 f"Cross-lingual mAP per (query language, candidate language) on "
@@ -221,83 +361,7 @@ def _figure_section(written: dict[str, Path], out_dir: Path, series: list[GapSer
         else:
             caption = _CAPTIONS.get(key, key)
         parts += [f"![{key}]({relative})", "", f"*{caption}*", ""]
-        if key == "gap":
-            parts += _fit_table(series)
     return parts
-
-
-def _fit_table(series: list[GapSeries]) -> list[str]:
-    fitted = [s for s in series if s.fit is not None]
-    if not fitted:
-        return ["No trend fitted (it needs at least three model sizes).", ""]
-    rows = [
-        [
-            figures.DATASET_TITLES.get(s.dataset, s.dataset),
-            s.setting,
-            s.hybrid + (f" b{s.batch_size}" if s.batch_size else ""),
-            f"{s.fit.slope:+.4f}",
-            f"[{s.fit.slope_ci[0]:+.4f}, {s.fit.slope_ci[1]:+.4f}]",
-            f"{s.fit.slope_p:.3g}",
-            f"{s.fit.r_squared:.2f}",
-            str(s.fit.n),
-        ]
-        for s in fitted
-        if s.fit is not None
-    ]
-    headers = [
-        "dataset",
-        "setting",
-        "hybrid",
-        "slope (mAP / 10× params)",
-        "95% CI",
-        "p",
-        "R²",
-        "points",
-    ]
-    return [_md_table(headers, rows), ""]
-
-
-def _tests_section(comparisons: list[Comparison]) -> list[str]:
-    if not comparisons:
-        return ["No hybrid run with a matching single-strategy run: nothing to test.", ""]
-    rows = [
-        [
-            figures.DATASET_TITLES.get(c.dataset, c.dataset),
-            c.model + (f" b{c.batch_size}" if c.batch_size else ""),
-            c.setting,
-            f"{c.hybrid} − {c.baseline}",
-            f"{c.test.mean_diff:+.4f}",
-            f"[{c.test.ci_low:+.4f}, {c.test.ci_high:+.4f}]",
-            f"{c.test.t_p:.3g}",
-            f"{c.test.randomisation_p:.3g}",
-            ("**" if c.q_value < SIGNIFICANCE else "")
-            + f"{c.q_value:.3g}"
-            + ("**" if c.q_value < SIGNIFICANCE else ""),
-            str(c.test.n),
-        ]
-        for c in comparisons
-    ]
-    headers = [
-        "dataset",
-        "model",
-        "setting",
-        "difference",
-        "Δ AP",
-        "95% CI",
-        "t-test p",
-        "randomisation p",
-        "BH q",
-        "queries",
-    ]
-    return [
-        "Per query, AP is averaged over seeds; the test pairs hybrid and baseline on the same "
-        "queries (cross: AP averaged over the query's target languages). Two-sided paired t-test "
-        "and paired randomisation test (10,000 sign flips); q: Benjamini-Hochberg over all rows "
-        f"(bold: q < {SIGNIFICANCE}).",
-        "",
-        _md_table(headers, rows, ["---"] * 4 + ["---:"] * 6),
-        "",
-    ]
 
 
 def _batch_mix_section(summary: Summary) -> list[str]:
@@ -349,6 +413,8 @@ def _write_csv(results: SweepResults, path: Path) -> Path:
             "alpha",
             "batch_size",
             "seed",
+            "steps",
+            "sweep",
             "dataset",
             *METRICS,
         ]
@@ -365,6 +431,8 @@ def _write_csv(results: SweepResults, path: Path) -> Path:
                     "" if run.alpha is None else run.alpha,
                     "" if run.batch_size is None else run.batch_size,
                     "" if run.seed is None else run.seed,
+                    run.steps,
+                    run.sweep,
                     dataset,
                     *(f"{read(document):.6f}" for read in METRICS.values()),
                 ]

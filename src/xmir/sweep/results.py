@@ -1,13 +1,27 @@
-"""Read a sweep folder back: the plan, the finished runs and their evaluation results."""
+"""Read a sweep (or a study of several sweeps) back: finished runs and their evaluations.
+
+A run trained for N steps with shorter budgets in ``budget.eval_at`` yields one
+:class:`RunResult` per evaluated budget (the model at step k of a constant-rate run is the
+k-step model). A study folder holds several sweep folders (``xmir sweep A.yaml B.yaml``); its
+results are pooled, and an evaluated model that two sweeps both produced (same model,
+strategy, batch size, seed and budget) is kept once, its agreement recorded.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from xmir.errors import XmirError
-from xmir.sweep.layout import FAILED, FINISHED, SweepLayout, read_json, read_status
+from xmir.sweep.layout import (
+    FAILED,
+    FINISHED,
+    SWEEP_FILE,
+    SweepLayout,
+    read_json,
+    read_status,
+)
 from xmir.sweep.plan import BASELINE, strategy_label
 
 
@@ -27,6 +41,14 @@ class RunResult:
     model_description: str | None
     evals: dict[str, dict[str, Any]]
     batch_mix: dict[str, Any] | None
+    steps: int = 0  # the evaluated budget in optimizer steps (0: the untrained encoder)
+    sweep: str = ""
+    lr: float | None = None
+
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        """What makes two results the same evaluated model."""
+        return (self.model, self.strategy_label, self.batch_size, self.seed, self.steps, self.lr)
 
     @property
     def strategy_label(self) -> str:
@@ -47,6 +69,24 @@ class SweepResults:
     runs: list[RunResult]
     failed: dict[str, str] = field(default_factory=dict)
     unfinished: list[str] = field(default_factory=list)
+    specs: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def budgets(self) -> list[int]:
+        """Evaluated training budgets (steps) of the fine-tuned runs, shortest first."""
+        return sorted({r.steps for r in self.runs if not r.is_baseline})
+
+    @property
+    def main_budget(self) -> int | None:
+        """The budget evaluated at the most model sizes (the shortest on a tie)."""
+        sizes = {b: len({r.model for r in self.runs if r.steps == b}) for b in self.budgets}
+        return max(self.budgets, key=lambda b: (sizes[b], -b)) if self.budgets else None
+
+    def at_budget(self, steps: int | None) -> SweepResults:
+        """The untrained runs plus the runs evaluated at ``steps``."""
+        chosen = [r for r in self.runs if r.is_baseline or r.steps == steps]
+        return replace(self, runs=chosen)
 
     @property
     def datasets(self) -> list[str]:
@@ -62,8 +102,62 @@ class SweepResults:
         return sorted(sizes, key=lambda m: (sizes[m], m))
 
 
+def sweep_folders(root: Path) -> list[Path]:
+    """``root`` itself when it is a sweep folder, else its sub-folders that are (a study)."""
+    root = Path(root)
+    if (root / SWEEP_FILE).is_file():
+        return [root]
+    found = sorted(p for p in root.glob("*") if (p / SWEEP_FILE).is_file())
+    if not found:
+        raise XmirError(
+            f"{root}: no sweep.json here or in its sub-folders; is this a folder made by "
+            "`xmir sweep`?"
+        )
+    return found
+
+
 def load_results(root: Path) -> SweepResults:
-    """All finished runs of the sweep in ``root`` (plan order); failures and gaps listed."""
+    """All finished runs of the sweep (or study) in ``root``; failures and gaps listed."""
+    parts = [_load_sweep(folder) for folder in sweep_folders(root)]
+    if not any(part.runs for part in parts):
+        raise XmirError(f"{root}: no finished runs yet; run `xmir sweep` first")
+    if len(parts) == 1:
+        return parts[0]
+    runs: dict[tuple[Any, ...], RunResult] = {}
+    duplicates: list[dict[str, Any]] = []
+    for part in parts:
+        for run in part.runs:
+            kept = runs.setdefault(run.identity, run)
+            if kept is not run:
+                duplicates.append(_agreement(kept, run))
+    return SweepResults(
+        Path(root),
+        Path(root).name,
+        parts[0].spec,
+        list(runs.values()),
+        {k: v for part in parts for k, v in part.failed.items()},
+        [f"{part.name}/{run_id}" for part in parts for run_id in part.unfinished],
+        [part.spec for part in parts],
+        duplicates,
+    )
+
+
+def _agreement(kept: RunResult, other: RunResult) -> dict[str, Any]:
+    """How far two results of the same evaluated model are apart (0 for a deterministic run)."""
+    gaps = [
+        abs(kept.evals[d]["settings"][s]["map"] - other.evals[d]["settings"][s]["map"])
+        for d in kept.evals
+        if d in other.evals
+        for s in ("mono", "cross", "multi")
+    ]
+    return {
+        "kept": f"{kept.sweep}/{kept.run_id}@{kept.steps}",
+        "dropped": f"{other.sweep}/{other.run_id}@{other.steps}",
+        "max_abs_map_difference": max(gaps) if gaps else None,
+    }
+
+
+def _load_sweep(root: Path) -> SweepResults:
     layout = SweepLayout(Path(root))
     recorded = read_json(layout.sweep_file)
     if recorded is None or "runs" not in recorded:
@@ -71,55 +165,62 @@ def load_results(root: Path) -> SweepResults:
     runs: list[RunResult] = []
     failed: dict[str, str] = {}
     unfinished: list[str] = []
+    name = recorded.get("name", layout.root.name)
     for planned in recorded["runs"]:
         run_id = planned["run_id"]
         status = read_status(layout, run_id) or {}
         state = status.get("state")
         if state == FINISHED and status.get("config_sha") == planned.get("config_sha"):
-            loaded = _load_run(layout, run_id)
+            loaded = _load_run(layout, run_id, name)
             if loaded is not None:
-                runs.append(loaded)
+                runs.extend(loaded)
                 continue
         if state == FAILED:
             failed[run_id] = str(status.get("error", "unknown error"))
         else:
             unfinished.append(run_id)
-    if not runs:
-        raise XmirError(f"{root}: no finished runs yet; run `xmir sweep` first")
-    return SweepResults(
-        layout.root,
-        recorded.get("name", layout.root.name),
-        recorded.get("spec", {}),
-        runs,
-        failed,
-        unfinished,
-    )
+    spec = recorded.get("spec", {})
+    return SweepResults(layout.root, name, spec, runs, failed, unfinished, [spec])
 
 
-def _load_run(layout: SweepLayout, run_id: str) -> RunResult | None:
+def _load_run(layout: SweepLayout, run_id: str, sweep: str) -> list[RunResult] | None:
+    """One result per evaluated budget of the run (None when a file is unreadable)."""
     result = read_json(layout.result_file(run_id))
     if result is None:
         return None
     config = result.get("config", {})
-    evals: dict[str, dict[str, Any]] = {}
-    for dataset, name in (result.get("evals") or {}).items():
-        payload = read_json(layout.run_dir(run_id) / name)
-        if payload is None:
-            return None
-        evals[dataset] = payload
+    budget = config.get("budget") or {}
+    is_baseline = config.get("strategy", BASELINE) == BASELINE
+    by_budget = result.get("budgets") or {}
+    if is_baseline or not by_budget:
+        by_budget = {str(0 if is_baseline else budget.get("steps", 0)): result.get("evals") or {}}
     model = result.get("model") or {}
     train = result.get("train") or {}
-    return RunResult(
-        run_id=run_id,
-        model=config.get("model", model.get("spec", "?")),
-        model_label=result.get("model_label", run_id),
-        strategy=config.get("strategy", BASELINE),
-        alpha=config.get("alpha"),
-        batch_size=config.get("batch_size"),
-        seed=config.get("seed"),
-        total_params=model.get("total_params"),
-        non_embedding_params=model.get("non_embedding_params"),
-        model_description=model.get("description"),
-        evals=evals,
-        batch_mix=train.get("batch_mix"),
-    )
+    loaded: list[RunResult] = []
+    for steps, files in sorted(by_budget.items(), key=lambda kv: int(kv[0])):
+        evals: dict[str, dict[str, Any]] = {}
+        for dataset, name in files.items():
+            payload = read_json(layout.run_dir(run_id) / name)
+            if payload is None:
+                return None
+            evals[dataset] = payload
+        loaded.append(
+            RunResult(
+                run_id=run_id,
+                model=config.get("model", model.get("spec", "?")),
+                model_label=result.get("model_label", run_id),
+                strategy=config.get("strategy", BASELINE),
+                alpha=config.get("alpha"),
+                batch_size=config.get("batch_size"),
+                seed=config.get("seed"),
+                total_params=model.get("total_params"),
+                non_embedding_params=model.get("non_embedding_params"),
+                model_description=model.get("description"),
+                evals=evals,
+                batch_mix=train.get("batch_mix"),
+                steps=int(steps),
+                sweep=sweep,
+                lr=None if is_baseline else budget.get("lr"),
+            )
+        )
+    return loaded

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xmir.sweep.aggregate import LOWER_IS_BETTER, Cell, Group, Summary
+from xmir.sweep.aggregate import (
+    CORPUS_DATASETS,
+    LOWER_IS_BETTER,
+    Cell,
+    Group,
+    Summary,
+    dataset_metrics,
+)
 from xmir.sweep.figures import DATASET_TITLES, display_label, format_params
 
 TABLE_METRICS = ("mono", "cross", "multi", "rank_distance")
-METRIC_HEADERS = {"mono": "mono", "cross": "cross", "multi": "multi", "rank_distance": "RD ↓"}
+METRIC_HEADERS = {
+    "mono": "mono",
+    "cross": "cross",
+    "multi": "multi",
+    "rank_distance": "RD ↓",
+    "ndcg@10": "nDCG@10",
+    "recall@100": "R@100",
+}
+
+
+def table_metrics(dataset: str) -> tuple[str, ...]:
+    """Table 1's columns for one dataset (MIRACL: nDCG@10 and Recall@100)."""
+    return dataset_metrics(dataset) if dataset in CORPUS_DATASETS else TABLE_METRICS
 
 
 @dataclass(frozen=True)
@@ -34,7 +53,7 @@ class MainTable:
 
 def main_table(summary: Summary) -> MainTable:
     """Rows grouped by model size (smallest first); best per column marked within each size."""
-    columns = [(d, m) for d in summary.datasets for m in TABLE_METRICS]
+    columns = [(d, m) for d in summary.datasets for m in table_metrics(d)]
     rows: list[TableRow] = []
     for model in summary.models:
         groups = summary.groups(model)

@@ -1,0 +1,159 @@
+"""Language bias per strategy and size, raw and after post-hoc language centering.
+
+Reads what every evaluation stores: rank distance, own-language share@10 (with the pool's
+share), Mean Rank Correlation, and the same under ``variants.centered``. A strategy "lowers"
+rank distance against another only when the seed means differ by more than the seed-to-seed
+spread of the two (no per-query rank distance is stored, so no test over queries is made).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from xmir.sweep.aggregate import CORPUS_DATASETS
+from xmir.sweep.results import RunResult, SweepResults
+from xmir.sweep.verdicts import pooled_spread
+
+BIAS_METRICS = ("own_share@10", "pool_share", "rank_distance", "mrc")
+
+
+def bias_value(document: dict[str, Any], metric: str, *, centered: bool) -> float:
+    """One bias number from an eval document (NaN when the document predates it)."""
+    if centered:
+        document = (document.get("variants") or {}).get("centered") or {}
+    bias = document.get("bias") or {}
+    try:
+        if metric == "rank_distance":
+            return float(bias["rank_distance"])
+        if metric == "own_share@10":
+            return float(bias["own_language_share@10"]["value"])
+        if metric == "pool_share":
+            return float(bias["own_language_share@10"]["expected_from_pool"])
+        if metric == "mrc":
+            return float(bias["mrc"]["value"])
+    except (KeyError, TypeError, ValueError):
+        return math.nan
+    raise ValueError(f"unknown bias metric {metric}")
+
+
+@dataclass(frozen=True)
+class BiasCell:
+    """Seed mean and std (None for one seed) of one bias metric."""
+
+    mean: float
+    std: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class BiasRow:
+    dataset: str
+    model: str
+    params: float
+    steps: int
+    label: str
+    raw: dict[str, BiasCell]
+    centered: dict[str, BiasCell]
+
+
+def _cell(runs: list[RunResult], dataset: str, metric: str, centered: bool) -> BiasCell:
+    values = np.array([bias_value(r.evals[dataset], metric, centered=centered) for r in runs])
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return BiasCell(math.nan, None, 0)
+    std = float(np.std(values, ddof=1)) if values.size > 1 else None
+    return BiasCell(float(values.mean()), std, int(values.size))
+
+
+def bias_rows(results: SweepResults) -> list[BiasRow]:
+    """One row per (dataset, model, budget, strategy); the untrained encoder at budget 0."""
+    groups: dict[tuple[str, int, str], list[RunResult]] = {}
+    for run in results.runs:
+        groups.setdefault((run.model, run.steps, run.strategy_label), []).append(run)
+    rows = []
+    for (model, steps, label), runs in groups.items():
+        params = float(runs[0].non_embedding_params or 0)
+        for dataset in [d for d in results.datasets if d not in CORPUS_DATASETS]:
+            mine = [r for r in runs if dataset in r.evals]
+            if not mine:
+                continue
+            raw = {m: _cell(mine, dataset, m, False) for m in BIAS_METRICS}
+            centered = {m: _cell(mine, dataset, m, True) for m in BIAS_METRICS}
+            rows.append(BiasRow(dataset, model, params, steps, label, raw, centered))
+    return sorted(rows, key=lambda r: (r.dataset, r.steps, r.params, r.label))
+
+
+@dataclass(frozen=True)
+class BiasComparison:
+    """Rank distance of ``label`` against ``other`` at one size and budget."""
+
+    dataset: str
+    model: str
+    params: float
+    steps: int
+    label: str
+    other: str
+    raw_diff: float
+    centered_diff: float
+    raw_spread: float | None
+    centered_spread: float | None
+    centered_vs_raw: float  # centred label minus raw label
+
+    @property
+    def raw_verdict(self) -> str:
+        return _lower_or_not(self.raw_diff, self.raw_spread)
+
+    @property
+    def centered_verdict(self) -> str:
+        return _lower_or_not(self.centered_diff, self.centered_spread)
+
+    @property
+    def stacks(self) -> bool:
+        """Centred ``label`` is below both centred ``other`` and raw ``label``."""
+        return self.centered_verdict == "lower" and self.centered_vs_raw < 0
+
+
+def _lower_or_not(diff: float, spread: float | None) -> str:
+    if math.isnan(diff):
+        return "unknown"
+    margin = spread or 0.0
+    if diff < -margin:
+        return "lower"
+    if diff > margin:
+        return "higher"
+    return "within seed spread"
+
+
+def bias_comparisons(rows: list[BiasRow], labels: list[str]) -> list[BiasComparison]:
+    """Every ``label`` against mono and cross where both ran at the same size and budget."""
+    index = {(r.dataset, r.model, r.steps, r.label): r for r in rows}
+    found = []
+    for r in rows:
+        if r.label not in labels:
+            continue
+        for other in ("mono", "cross"):
+            o = index.get((r.dataset, r.model, r.steps, other))
+            if o is None:
+                continue
+            raw, cen = r.raw["rank_distance"], r.centered["rank_distance"]
+            o_raw, o_cen = o.raw["rank_distance"], o.centered["rank_distance"]
+            found.append(
+                BiasComparison(
+                    r.dataset,
+                    r.model,
+                    r.params,
+                    r.steps,
+                    r.label,
+                    other,
+                    raw.mean - o_raw.mean,
+                    cen.mean - o_cen.mean,
+                    pooled_spread(raw.std, o_raw.std),
+                    pooled_spread(cen.std, o_cen.std),
+                    cen.mean - raw.mean,
+                )
+            )
+    return found
