@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import os
 import socket
+import urllib.request
 from urllib.parse import urlparse
 
 from xmir.errors import XmirError
 
 
 def hub_reachable(timeout_s: float = 3.0) -> bool:
-    """TCP probe of the hub endpoint (assumed reachable behind a proxy).
+    """TCP probe of the hub endpoint, or of the proxy that would carry the request to it.
 
-    Without it an offline machine waits for the hub client's retries (tens of seconds).
+    The proxy is chosen as the hub clients choose it (``HTTPS_PROXY``/``HTTP_PROXY``/
+    ``ALL_PROXY``, upper or lower case), and ``NO_PROXY`` exempts hosts from it. Without the
+    probe an offline machine waits for the hub client's retries (tens of seconds).
     """
-    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
-        return True
     endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host = endpoint.hostname or ""
     port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    proxy = proxy_for(endpoint.scheme, host)
+    if proxy is not None:
+        via = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = via.hostname or "", via.port or (443 if via.scheme == "https" else 80)
     try:
-        socket.create_connection((endpoint.hostname or "", port), timeout=timeout_s).close()
+        socket.create_connection((host, port), timeout=timeout_s).close()
     except OSError:
         return False
     return True
+
+
+def proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy URL the environment sets for ``scheme`` requests to ``host`` (None: direct,
+    e.g. when ``NO_PROXY`` names the host)."""
+    proxies = urllib.request.getproxies_environment()
+    if urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    return proxies.get(scheme) or proxies.get("all")
 
 
 def hub_offline_mode() -> bool:

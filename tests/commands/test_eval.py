@@ -57,6 +57,12 @@ def test_writes_the_result_contract(tiny_model_dir: Path, data_dir: Path, tmp_pa
     assert doc["dataset"]["revision"].startswith("9bc8c7fb")
     assert len(doc["dataset"]["files_sha256"]) == 3
     assert {"xmir", "torch", "sentence-transformers"} <= set(doc["versions"])
+    assert doc["licenses"]["data"] == {
+        "dataset": "xquad-r",
+        "license": "cc-by-sa-4.0",
+        "terms": "XQuAD-R (LAReQA): CC BY-SA 4.0, attribution and share-alike",
+    }
+    assert doc["licenses"]["model"]["license"] == "unknown"  # a folder without a card licence
     assert "mono" in result.output and "rank distance" in result.output
 
 
@@ -85,7 +91,12 @@ def test_prefix_override_is_recorded(tiny_model_dir: Path, data_dir: Path, tmp_p
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--dataset", "squad"], "unknown dataset 'squad'"),
+        (["--dataset", "squad"], "'squad' is not one of 'xquad-r', 'mlqa-r', 'miracl'"),
+        (["--dataset", "xquad-r", "--corpus", "hub"], "--corpus: MIRACL options; xquad-r has no"),
+        (["--dataset", "mlqa-r", "--search", "ivf", "--no-bm25"], "--search, --bm25/--no-bm25"),
+        (["--dataset", "XQuAD-R", "--topics", "t.tsv"], "--topics: MIRACL options; xquad-r"),
+        (["--dataset", "xquad-r", "--seed", "3"], "--seed draws the --max-questions sample"),
+        (["--dataset", "miracl", "--with-context"], "apply to xquad-r and mlqa-r only"),
         (["--dataset", "xquad-r", "--languages", "en,xx"], "unknown language code(s) xx"),
         (["--dataset", "xquad-r", "--data-dir", "/nonexistent/dir"], "does not exist"),
     ],
@@ -95,8 +106,24 @@ def test_bad_options_fail_with_one_line(
 ) -> None:
     result = _eval("--model", str(tiny_model_dir), *args)
     assert result.exit_code == 2
-    assert message in result.output
+    assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_without_out_the_result_goes_to_a_new_named_file(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["--model", str(tiny_model_dir), "--dataset", "MLQA-R", "--data-dir", str(data_dir)]
+    args += ["--languages", "en,de", "--max-questions", "3", "--no-cache"]
+    first, second = _eval(*args), _eval(*args)
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    written = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert written == ["mlqa-r-model-2.json", "mlqa-r-model.json"]  # never replaced
+    assert "result written to results/mlqa-r-model.json" in first.output
+    assert "result written to results/mlqa-r-model-2.json" in second.output
+    doc = json.loads((tmp_path / "results" / "mlqa-r-model.json").read_text())
+    assert doc["dataset"]["name"] == "mlqa-r"
 
 
 def test_unknown_model_and_intact_previous_result(data_dir: Path, tmp_path: Path) -> None:

@@ -262,3 +262,25 @@ def test_dispatch(tmp_path: Path) -> None:
     odd.mkdir()
     with pytest.raises(XmirError, match="cannot tell"):
         load_training_data(str(odd))
+
+
+def test_options_a_format_would_ignore_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "translated"
+    _write_squad(folder, {"en": ["q1"], "de": ["q1"]})
+    assert load_training_data(str(folder), positive_unit="sentence").source["format"] == "squad"
+    with pytest.raises(XmirError, match=r"--with-context applies to mlqa-r / xquad-r"):
+        load_training_data(str(folder), with_context=True)
+    with pytest.raises(XmirError, match=r"--max-questions applies to mlqa-r / xquad-r"):
+        load_training_data(str(folder), train_format="lareqa", max_questions=3)
+    with pytest.raises(XmirError, match=r"--positive applies to a --train-format squad folder"):
+        load_training_data(str(folder), train_format="lareqa", positive_unit="paragraph")
+    with pytest.raises(XmirError, match=r"--positive applies to a --train-format squad folder"):
+        load_training_data("mlqa-r", positive_unit="paragraph")
+    with pytest.raises(XmirError, match=r"hub dataset; drop --train-format"):
+        load_training_data("hf:org/pairs", train_format="squad")
+    with pytest.raises(XmirError, match=r"--with-context and --max-questions apply to mlqa-r"):
+        load_training_data("hf:org/pairs", with_context=True, max_questions=2)
+    mmarco = tmp_path / "mmarco"
+    _write_mmarco(mmarco)
+    with pytest.raises(XmirError, match=r"--positive applies .* not to --train-data"):
+        load_training_data(str(mmarco), positive_unit="sentence")

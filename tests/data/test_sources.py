@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import io
-import urllib.error
+import hashlib
 from pathlib import Path
 
 import pytest
+import requests
 
 from xmir.data import sources
 from xmir.data.lareqa import load_lareqa
@@ -20,24 +20,36 @@ def test_env_dir_is_used_when_no_folder_is_given(data_dir: Path, monkeypatch) ->
     assert rset.num_queries == 1190
 
 
-def test_download_is_pinned_and_cached(data_dir: Path, tmp_path: Path, monkeypatch) -> None:
+def _serve(monkeypatch: pytest.MonkeyPatch, body: bytes, requested: list[str]) -> None:
+    """Answer every download with ``body`` (no network)."""
+
+    def fake_download(url: str, output_file: str, pooch: object) -> None:
+        requested.append(url)
+        Path(output_file).write_bytes(body)
+
+    monkeypatch.setattr(sources, "downloader", lambda: fake_download)
+
+
+def test_download_is_pinned_verified_and_cached(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("XMIR_DATA_DIR", raising=False)
     monkeypatch.setenv("XMIR_CACHE_DIR", str(tmp_path))
     requested: list[str] = []
-    english = gzip.decompress((data_dir / "xquad-r" / "en.json.gz").read_bytes())
-
-    def fake_urlopen(url: str, timeout: float):
-        requested.append(url)
-        return io.BytesIO(english)
-
-    monkeypatch.setattr(sources.urllib.request, "urlopen", fake_urlopen)
+    _serve(
+        monkeypatch, gzip.decompress((data_dir / "xquad-r" / "en.json.gz").read_bytes()), requested
+    )
     first = load_lareqa("xquad-r", languages=["en"])
     second = load_lareqa("xquad-r", languages=["en"])
     assert first.num_queries == second.num_queries == 1190
     assert requested == [
         "https://raw.githubusercontent.com/google-research-datasets/lareqa/"
         "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c/xquad-r/en.json"
-    ]
+    ]  # once: the cached copy matches its pin
+    cached = next(tmp_path.rglob("en.json"))
+    cached.write_bytes(cached.read_bytes()[:-10])  # damaged in the cache: fetched again
+    assert load_lareqa("xquad-r", languages=["en"]).num_queries == 1190
+    assert len(requested) == 2
     assert (
         sources.LAREQA_SOURCES["mlqa-r"]
         .url("de")
@@ -45,14 +57,36 @@ def test_download_is_pinned_and_cached(data_dir: Path, tmp_path: Path, monkeypat
     )
 
 
-def test_offline_download_fails_cleanly(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize(("name", "folder"), [("xquad-r", "xquad-r"), ("mlqa-r", "mlqa-r")])
+def test_every_pin_is_the_sha256_of_the_upstream_file(
+    data_dir: Path, name: str, folder: str
+) -> None:
+    source = sources.LAREQA_SOURCES[name]
+    assert sorted(source.sha256) == sorted(source.languages)
+    for lang in source.languages:
+        upstream = gzip.decompress((data_dir / folder / f"{lang}.json.gz").read_bytes())
+        assert hashlib.sha256(upstream).hexdigest() == source.sha256[lang], lang
+
+
+def test_a_download_that_does_not_match_its_pin_is_refused_and_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XMIR_DATA_DIR", raising=False)
+    monkeypatch.setenv("XMIR_CACHE_DIR", str(tmp_path))
+    _serve(monkeypatch, b'{"data": [], "version": "tampered"}', [])
+    with pytest.raises(XmirError, match=r"does not match its pinned SHA-256 .*nothing was kept"):
+        load_lareqa("mlqa-r", languages=["de"])
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_offline_download_fails_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XMIR_DATA_DIR", raising=False)
     monkeypatch.setenv("XMIR_CACHE_DIR", str(tmp_path))
 
-    def offline(url: str, timeout: float):
-        raise urllib.error.URLError("network is unreachable")
+    def offline(url: str, output_file: str, pooch: object) -> None:
+        raise requests.ConnectionError("network is unreachable")
 
-    monkeypatch.setattr(sources.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(sources, "downloader", lambda: offline)
     with pytest.raises(XmirError, match=r"could not download .*set XMIR_DATA_DIR"):
         load_lareqa("mlqa-r", languages=["de"])
-    assert not list(tmp_path.rglob("*.json")) and not list(tmp_path.rglob("*.part"))
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -347,7 +347,7 @@ def test_cli_samples_topics_and_refuses_max_topics_for_lareqa(
     [
         ([], "needs --corpus"),
         (["--corpus", "hub", "--languages", "xx"], "MIRACL: unknown language code"),
-        (["--corpus", "hub", "--search", "annoy"], "unknown search method"),
+        (["--corpus", "hub", "--search", "annoy"], "'annoy' is not one of 'auto'"),
     ],
 )
 def test_cli_bad_miracl_options_are_one_line_errors(

@@ -5,8 +5,15 @@ Environment knobs:
 - FAKE_XMIR_SLEEP: seconds each call sleeps before writing its output
 - FAKE_XMIR_HANG: a run id whose calls sleep for a minute (to be killed mid-run)
 - FAKE_XMIR_FAIL: a run id whose calls fail with a one-line ``error:`` message
+- FAKE_XMIR_BOX: a run id whose calls fail with a usage error in a box (as Rich draws it)
 - FAKE_XMIR_PIDS: folder where each call writes ``<pid>.pid`` (kill-safety tests)
 - FAKE_XMIR_CORRUPT: a run id whose training writes a broken batches.jsonl
+- FAKE_XMIR_HANG_AFTER: ``<run id>@<step>``: that run's first training hangs for a minute
+  once it has written checkpoint-<step> (to be killed mid-training)
+
+``train`` writes OUT/checkpoints/checkpoint-<step> for every step, refuses an OUT that holds a
+run unless ``--resume`` is given, and with ``--resume`` continues after the last checkpoint
+(logged as "resume <run id> from <step>").
 """
 
 from __future__ import annotations
@@ -22,16 +29,27 @@ from pathlib import Path
 LANGS = ("ar", "de", "en")
 
 
-def _log(command: str) -> None:
-    run_id = os.environ.get("XMIR_SWEEP_RUN_ID", "?")
+def _append_log(line: str) -> None:
     if os.environ.get("FAKE_XMIR_LOG"):
         with open(os.environ["FAKE_XMIR_LOG"], "a", encoding="utf-8") as handle:
-            handle.write(f"{command} {run_id}\n")
+            handle.write(f"{line}\n")
+
+
+def _log(command: str) -> None:
+    run_id = os.environ.get("XMIR_SWEEP_RUN_ID", "?")
+    _append_log(f"{command} {run_id}")
     if os.environ.get("FAKE_XMIR_PIDS"):
         Path(os.environ["FAKE_XMIR_PIDS"], f"{os.getpid()}.pid").write_text(run_id)
     if os.environ.get("FAKE_XMIR_FAIL") == run_id:
         print("some progress output")
         print(f"error: {command} failed on purpose for {run_id}")
+        sys.exit(2)
+    if os.environ.get("FAKE_XMIR_BOX") == run_id:
+        print(f"Usage: xmir {command} [OPTIONS]\nTry 'xmir {command} --help' for help.")
+        print("╭─ Error ─────────────────────────────────╮")
+        print("│ No such option: --lerning-rate Did you  │")
+        print("│ mean --learning-rate?                   │")
+        print("╰─────────────────────────────────────────╯")
         sys.exit(2)
     time.sleep(float(os.environ.get("FAKE_XMIR_SLEEP", "0")))
     if os.environ.get("FAKE_XMIR_HANG") == run_id:
@@ -43,9 +61,29 @@ def _number(*parts: str) -> float:
     return int.from_bytes(digest[:4], "big") / 2**32
 
 
+def _checkpoints(out: Path, args: argparse.Namespace) -> None:
+    """Write one checkpoint per step, continuing after the last one with --resume."""
+    run_id = os.environ.get("XMIR_SWEEP_RUN_ID", "?")
+    root = out / "checkpoints"
+    done = sorted(int(p.name.split("-")[1]) for p in root.glob("checkpoint-*")) or [0]
+    if root.exists() and not args.resume:
+        print(f"error: {out} already holds a training run; pass --resume to continue it")
+        sys.exit(2)
+    if args.resume:
+        _append_log(f"resume {run_id} from {done[-1]}")
+    for step in range(done[-1] + 1, args.steps + 1):
+        folder = root / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        (folder / "model.safetensors").write_bytes(b"weights")
+        (folder / "xmir-checkpoint.json").write_text(json.dumps({"step": step, "files": {}}))
+        if os.environ.get("FAKE_XMIR_HANG_AFTER") == f"{run_id}@{step}" and not args.resume:
+            time.sleep(60)
+
+
 def train(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    _checkpoints(out, args)
     (out / "model.safetensors").write_bytes(b"weights" * 100)
     lines = []
     for step in range(args.steps):
@@ -163,6 +201,7 @@ def main() -> None:
     parser.add_argument("--snapshot-at")
     parser.add_argument("--languages")
     parser.add_argument("--max-topics", type=int)
+    parser.add_argument("--resume", action="store_true")
     args, _ = parser.parse_known_args()
     _log(args.command)
     {"train": train, "eval": evaluate}[args.command](args)

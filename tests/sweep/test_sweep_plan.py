@@ -177,25 +177,28 @@ def test_cost_estimate_grows_with_steps_batch_and_depth() -> None:
     assert eval_texts(EvalSet(dataset="xquad-r", max_questions=300)) < 13090 + 13014
 
 
-def test_dry_run_prints_the_plan_and_the_cost(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_dry_run_prints_the_plan_and_the_cost_whole_at_80_columns(tmp_path: Path) -> None:
     import yaml
     from typer.testing import CliRunner
 
     from xmir.cli import app
-    from xmir.commands.common import console
-
-    monkeypatch.setattr(console, "_width", 200)  # wide enough for whole run ids
 
     spec_file = tmp_path / "sweep.yaml"
     spec_file.write_text(yaml.safe_dump(valid_spec()))
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["sweep", str(spec_file), "--out", str(out), "--dry-run"])
+    result = CliRunner().invoke(
+        app, ["sweep", str(spec_file), "--out", str(out), "--dry-run"], env={"COLUMNS": "80"}
+    )
     assert result.exit_code == 0, result.output
-    assert "e5-small-q4-L1-hybrid0.5-b8-s1" in result.output
-    assert "14 runs (3 steps each; eval: xquad-r about 20 questions)" in result.output
-    assert "Estimated cost:" in result.output
+    assert "…" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    rows = [line.split() for line in result.output.splitlines()]
+    assert ["5", "e5-small-q4-L1-hybrid0.5-b8-s0"] in [row[:2] for row in rows]
+    assert len([row for row in rows if row and row[-2:] == ["to", "do"]]) == 14  # a line each
+    assert "e5-small-q4-L1 = e5-small-q4:layers=1" in result.output
+    unwrapped = " ".join(result.output.split())
+    assert "14 runs (3 steps each; eval: xquad-r about 20 questions)" in unwrapped
+    assert "Estimated cost:" in unwrapped
     assert not out.exists()  # a dry run writes nothing
     sharded = CliRunner().invoke(app, ["sweep", str(spec_file), "--dry-run", "--shard", "1/2"])
     assert sharded.exit_code == 0

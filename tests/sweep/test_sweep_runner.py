@@ -41,9 +41,11 @@ def fake_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in (
         "FAKE_XMIR_SLEEP",
         "FAKE_XMIR_FAIL",
+        "FAKE_XMIR_BOX",
         "FAKE_XMIR_PIDS",
         "FAKE_XMIR_HANG",
         "FAKE_XMIR_CORRUPT",
+        "FAKE_XMIR_HANG_AFTER",
     ):
         monkeypatch.delenv(name, raising=False)
     return log
@@ -150,6 +152,20 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     assert [s for r, s in states.items() if r != broken] == ["skipped"] * 5
 
 
+def test_a_failed_run_records_the_message_inside_an_error_box(
+    tmp_path: Path, fake_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = "e5-small-q4-L2-mono-b4-s0"
+    monkeypatch.setenv("FAKE_XMIR_BOX", broken)
+    _, layout, states = _run(small_spec(), tmp_path / "out")
+    assert states[broken] == "failed"
+    status = read_status(layout, broken)
+    assert status is not None
+    assert status["error"] == (
+        "train exited with 2: No such option: --lerning-rate Did you mean --learning-rate?"
+    )
+
+
 def test_unreadable_training_records_fail_only_that_run(
     tmp_path: Path, fake_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,11 +238,16 @@ def _driver(
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(HERE / "drive_sweep.py"), str(spec_file), str(out), *extra],
-        env={**os.environ, **(env or {}), "PYTHONPATH": str(HERE)},
+        env={**os.environ, **(env or {}), "PYTHONPATH": _with_here(os.environ.get("PYTHONPATH"))},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _with_here(pythonpath: str | None) -> str:
+    """This folder (for sweep_helpers) ahead of any path that selects the xmir under test."""
+    return os.pathsep.join([str(HERE), *([pythonpath] if pythonpath else [])])
 
 
 def _wait_for(condition: Any, timeout: float = 60.0) -> None:
@@ -277,6 +298,57 @@ def test_killing_the_sweep_loses_at_most_the_run_in_progress(
     new_calls = _calls(fake_env) - before
     assert not any(call.endswith((EXPECTED_IDS[0], EXPECTED_IDS[1])) for call in new_calls)
     assert all((read_status(layout, rid) or {}).get("state") == "finished" for rid in EXPECTED_IDS)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only"
+)
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_run_killed_while_training_resumes_from_its_last_checkpoint(
+    tmp_path: Path, fake_env: Path, how: signal.Signals
+) -> None:
+    spec_file, out, pids = _write_spec(tmp_path, small_spec()), tmp_path / "out", tmp_path / "pids"
+    pids.mkdir()
+    layout = SweepLayout(out)
+    victim = EXPECTED_IDS[2]  # 3 steps: killed after writing checkpoint-2
+    checkpoints = layout.run_dir(victim) / "model" / "checkpoints"
+    env = {"FAKE_XMIR_HANG_AFTER": f"{victim}@2", "FAKE_XMIR_PIDS": str(pids)}
+    sweep = _driver(spec_file, out, env=env)
+    _wait_for(lambda: (checkpoints / "checkpoint-2" / "xmir-checkpoint.json").is_file())
+    sweep.send_signal(how)
+    sweep.wait(timeout=30)
+    assert (read_status(layout, victim) or {}).get("state") in ("running", "interrupted")
+    before = _calls(fake_env)
+    rerun = _driver(spec_file, out)
+    stdout, stderr = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, stderr
+    assert f"{victim}=finished" in stdout
+    new_calls = _calls(fake_env) - before
+    assert new_calls[f"resume {victim} from 2"] == 1  # continued, not restarted from step 0
+    assert new_calls[f"train {victim}"] == 1
+    status = read_status(layout, victim)
+    assert status is not None and status["state"] == "finished"
+    assert status["resumed_from"] == "checkpoint-2"
+    assert " --resume" in status["commands"][0]
+    assert (layout.run_dir(victim) / "train.log.gz").is_file()  # both attempts' log kept
+    assert all((read_status(layout, rid) or {}).get("state") == "finished" for rid in EXPECTED_IDS)
+
+
+def test_a_failed_or_changed_run_is_not_resumed(tmp_path: Path, fake_env: Path) -> None:
+    _, layout, _ = _run(small_spec(), tmp_path / "out", keep_models=True)
+    failed, changed = EXPECTED_IDS[1], EXPECTED_IDS[2]
+    write_status(layout, failed, {**read_status(layout, failed), "state": "failed"})  # type: ignore[dict-item]
+    write_status(
+        layout,
+        changed,
+        {**read_status(layout, changed), "state": "interrupted", "config_sha": "x"},  # type: ignore[dict-item]
+    )
+    before = _calls(fake_env)
+    _, _, states = _run(small_spec(), tmp_path / "out")
+    assert states[failed] == states[changed] == "finished"
+    assert not any(call.startswith("resume") for call in _calls(fake_env) - before)
+    for run_id in (failed, changed):
+        assert "resumed_from" not in (read_status(layout, run_id) or {})
 
 
 def test_shards_run_in_parallel_cover_the_sweep_once(tmp_path: Path, fake_env: Path) -> None:

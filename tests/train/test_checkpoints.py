@@ -1,4 +1,4 @@
-"""Checkpoint manifests: verification, publishing, rotation."""
+"""Checkpoint manifests: verification, listing only sealed checkpoints, rotation."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import pytest
 from xmir.errors import XmirError
 from xmir.train.checkpoints import (
     MANIFEST_NAME,
+    discard_partial,
     latest_checkpoint,
     list_checkpoints,
-    publish,
     rotate,
-    staging_root,
     verify_checkpoint,
     write_manifest,
 )
@@ -57,24 +56,21 @@ def test_damage_is_reported_and_nothing_is_deleted(tmp_path: Path) -> None:
     assert sorted(p.name for p in path.rglob("*")) == [n for n in before if n != "state.json"]
 
 
-def test_listing_publishing_and_rotation(tmp_path: Path) -> None:
+def test_only_sealed_checkpoints_count_and_rotation(tmp_path: Path) -> None:
     root = tmp_path / "checkpoints"
     root.mkdir()
     for step in (2, 10, 9):
         _checkpoint(root, step)
     (root / "checkpoint-x").mkdir()
     (root / ".staging").mkdir()
+    cut_off = root / "checkpoint-11"  # a save that never got its manifest
+    cut_off.mkdir()
+    (cut_off / "weights.bin").write_bytes(b"half")
     assert [step for step, _ in list_checkpoints(root)] == [2, 9, 10]
     assert latest_checkpoint(root) == root / "checkpoint-10"
-    staging = staging_root(root)
-    assert list(staging.iterdir()) == []
-    staged = _checkpoint(staging, 11)
-    publish(staged, root)
-    assert latest_checkpoint(root) == root / "checkpoint-11"
-    verify_checkpoint(root / "checkpoint-11")
-    again = _checkpoint(staging, 11)
-    with pytest.raises(XmirError, match="refusing to overwrite"):
-        publish(again, root)
+    assert discard_partial(root) == [cut_off]
+    assert not cut_off.exists() and (root / "checkpoint-x").exists()
     rotate(root, keep=2)
-    assert [step for step, _ in list_checkpoints(root)] == [10, 11]
+    assert [step for step, _ in list_checkpoints(root)] == [9, 10]
+    verify_checkpoint(root / "checkpoint-10")
     assert latest_checkpoint(tmp_path / "none") is None

@@ -43,7 +43,7 @@ def test_dry_run_writes_the_plan_and_prints_the_mix(toy_data_dir: Path, tmp_path
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--strategy", "random", "--dry-run"], "unknown strategy 'random'"),
+        (["--strategy", "random", "--dry-run"], "'random' is not one of 'mono', 'cross', 'hybrid'"),
         (["--alpha", "1.5", "--dry-run"], "--alpha must lie in [0, 1]"),
         (["--languages", "de,fr", "--dry-run"], "unknown language code(s) fr"),
         (["--languages", "de,", "--dry-run"], "has an empty entry"),
@@ -51,6 +51,16 @@ def test_dry_run_writes_the_plan_and_prints_the_mix(toy_data_dir: Path, tmp_path
         (["--world-size", "2"], "--world-size is for --dry-run"),
         (["--epochs", "1", "--dry-run"], "--steps or --epochs, not both"),
         (["--snapshot-at", "2,x", "--dry-run"], "--snapshot-at '2,x': expected step numbers"),
+        # options that would be silently ignored
+        (["--strategy", "mono", "--alpha", "0.3", "--dry-run"], "--alpha applies to --strategy"),
+        (["--strategy", "cross", "--alpha", "0.5", "--dry-run"], "every cross batch is cross-"),
+        (["--positive", "sentence", "--dry-run"], "--positive applies to a --train-format squad"),
+        (["--max-questions", "5", "--dry-run"], "--max-questions applies to mlqa-r / xquad-r"),
+        (["--warmup-steps", "1", "--warmup-ratio", "0.2"], "--warmup-steps or --warmup-ratio, not"),
+        (["--eval-max-questions", "5", "--dry-run"], "sizes the --eval-every evaluation"),
+        (["--eval-seed", "3", "--dry-run"], "--eval-seed draws the --eval-max-questions sample"),
+        (["--resume", "--dry-run"], "--resume applies to training; a --dry-run only plans"),
+        (["--report-to", "tensorboard", "--dry-run"], "--report-to applies to training"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -62,5 +72,56 @@ def test_bad_input_is_one_line_and_exit_2(
         args.remove("--batch-size")
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
-    assert message in result.output
+    assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_choices_are_case_insensitive_and_alpha_defaults_for_hybrid(
+    toy_data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    result = runner.invoke(app, _args(toy_data_dir, out, "--strategy", "MONO", "--dry-run"))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (out / "batches.jsonl").read_text().splitlines()]
+    assert {line["type"] for line in lines} == {"mono"}
+    help_text = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "80"}).output
+    assert "<mono|cross|hybrid>" in help_text and "<auto|fp32|bf16|fp16>" in help_text
+
+
+def test_an_impossible_precision_fails_before_any_model_loads(
+    toy_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    import xmir.models.registry
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+    def no_loading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(xmir.models.registry, "load_model", no_loading)
+    for precision in ("fp16", "bf16", "BF16"):
+        args = _args(toy_data_dir, tmp_path / precision, "--precision", precision)
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert f"--precision {precision.lower()} needs a" in result.output
+        assert not (tmp_path / precision).exists()  # nothing was written either
+
+
+def test_a_missing_reporting_package_fails_before_any_model_loads(
+    toy_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transformers.integrations
+
+    import xmir.models.registry
+
+    monkeypatch.setattr(transformers.integrations, "is_wandb_available", lambda: False)
+
+    def no_loading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(xmir.models.registry, "load_model", no_loading)
+    result = runner.invoke(app, _args(toy_data_dir, tmp_path / "out", "--report-to", "WandB"))
+    assert result.exit_code == 2, result.output
+    assert "--report-to wandb needs the wandb package" in result.output

@@ -64,7 +64,13 @@ def test_training_writes_a_loadable_model_and_its_record(
 
     out = tmp_path / "run"
     config = _config(
-        tiny_model_dir, toy_data_dir, out, steps=3, freeze_embeddings=True, log_every=1
+        tiny_model_dir,
+        toy_data_dir,
+        out,
+        steps=3,
+        freeze_embeddings=True,
+        log_every=1,
+        report_to="tensorboard",
     )
     metadata = train(config)
 
@@ -93,6 +99,35 @@ def test_training_writes_a_loadable_model_and_its_record(
         verify_checkpoint(folder)
     with pytest.raises(XmirError, match="already holds a training run"):
         train(config)
+
+    # sentence-transformers' own model card, told about the data, licence and batch mix
+    card = (out / "README.md").read_text(encoding="utf-8")
+    mix = record["plan"]["realised_mix"]
+    assert card.startswith("---") and "library_name: sentence-transformers" in card
+    assert "license: other" in card  # toy data: no known licence
+    assert "fine-tuned with hybrid batches (alpha 0.5) on toy-parallel" in card
+    assert "## Training with xmir" in card and "### Realised batch mix" in card
+    assert f"{mix['mono_steps']} monolingual and {mix['cross_steps']} cross-lingual" in card
+    assert "| temperature (loss scale 1/T) | 0.05 |" in card
+    trained = record["licenses"]["trained_model"]
+    assert trained["training_data"] == [
+        {
+            "dataset": "toy-parallel",
+            "license": "unknown",
+            "terms": trained["training_data"][0]["terms"],
+        }
+    ]
+
+    # TensorBoard, offline: the loss and the realised batch mix at every logged step
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(out / "logs"))
+    events.Reload()
+    tags = events.Tags()["scalars"]
+    assert {"train/loss", "train/batch_mix/mono_share", "train/batch_mix/cross_steps"} <= set(tags)
+    shares = [(e.step, round(e.value, 4)) for e in events.Scalars("train/batch_mix/mono_share")]
+    kinds = [json.loads(line)["type"] for line in expected.splitlines()]
+    assert shares == [(n, round(kinds[:n].count("mono") / n, 4)) for n in (1, 2, 3)]
 
 
 def test_resume_reaches_the_same_weights_and_refuses_damage(
@@ -215,6 +250,12 @@ def test_a_snapshot_of_a_long_constant_rate_run_is_the_shorter_budget(
     assert metadata["optimizer"]["warmup_steps"] == 1
     train(_config(tiny_model_dir, toy_data_dir, short_out, steps=2, **budget))
     snapshot = _weights(long_out / "snapshots" / "step-2")
+    card = (long_out / "snapshots" / "step-2" / "README.md").read_text(encoding="utf-8")
+    assert "### Realised batch mix" in card and "| steps | 2 |" in card  # the snapshot's own mix
+    unsnapped = tmp_path / "unsnapped"  # saving a snapshot (and its card) changes nothing
+    train(_config(tiny_model_dir, toy_data_dir, unsnapped, steps=4, **budget))
+    for name, tensor in _weights(unsnapped).items():
+        assert torch.equal(tensor, _weights(long_out)[name]), name
     short, final = _weights(short_out), _weights(long_out)
     assert snapshot.keys() == short.keys()
     for name, tensor in short.items():

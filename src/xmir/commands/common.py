@@ -48,6 +48,16 @@ def write_and_print_result(
         console.print(f"result written to {out}")
 
 
+def named_dataset(value: str) -> str:
+    """``MLQA-R`` -> ``mlqa-r``: dataset names match case-insensitively (a path stays as is)."""
+    from xmir.data.sources import LAREQA_SOURCES
+
+    name = value.strip()
+    if name.lower() in LAREQA_SOURCES and not Path(name).expanduser().exists():
+        return name.lower()
+    return value
+
+
 def parse_languages(value: str | None) -> list[str] | None:
     """``"ar,de"`` -> ``["ar", "de"]``; empty entries are an error."""
     if value is None:

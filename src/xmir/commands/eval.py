@@ -3,28 +3,47 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
 
 from xmir.commands.common import console, parse_languages, user_errors, write_and_print_result
 from xmir.errors import XmirError
+from xmir.evaluate.corpus_search import SEARCH_METHODS
 
 LAREQA_DATASETS = ("xquad-r", "mlqa-r")
 MIRACL_DATASET = "miracl"
+DatasetChoice = Literal[(*LAREQA_DATASETS, MIRACL_DATASET)]  # type: ignore[valid-type]
+SearchChoice = Literal[SEARCH_METHODS]  # type: ignore[valid-type]
+DEFAULT_RESULTS = Path("results")
 
 
-def check_output_path(out: Path | None) -> None:
-    """Fail before any work when the result file could not be written."""
+def check_output_path(out: Path | None, dataset: str, model: str) -> Path:
+    """The result file: ``out``, or a new ``results/<dataset>-<model>.json``; fails before any
+    work when it could not be written."""
     if out is None:
-        return
+        out = default_output(dataset, model)
+        console.print(f"no --out given: the result will be written to {out}", highlight=False)
     if out.is_dir():
         raise XmirError(f"--out {out} is a directory; give a file name such as result.json")
     parent = out.parent if str(out.parent) else Path(".")
     existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
     if not existing.is_dir() or not _writable(existing):
         raise XmirError(f"--out {out}: cannot write into {existing}")
+    return out
+
+
+def default_output(dataset: str, model: str, folder: Path = DEFAULT_RESULTS) -> Path:
+    """``results/xquad-r-e5-small-q4-L2.json``, or ``...-2.json`` and on when it exists: a
+    result written without --out never replaces an earlier one."""
+    from xmir.models.spec import model_label
+
+    stem = f"{dataset}-{model_label(model)}"
+    path, number = folder / f"{stem}.json", 2
+    while path.exists():
+        path, number = folder / f"{stem}-{number}.json", number + 1
+    return path
 
 
 def _writable(folder: Path) -> bool:
@@ -38,7 +57,9 @@ def eval_command(
     model: Annotated[
         str, typer.Option(help="Model spec: e5-small-q4[:layers=K], a local folder or a hub id.")
     ],
-    dataset: Annotated[str, typer.Option(help="xquad-r, mlqa-r or miracl.")],
+    dataset: Annotated[
+        DatasetChoice, typer.Option(case_sensitive=False, help="The evaluation set.")
+    ],
     data_dir: Annotated[
         Path | None,
         typer.Option(
@@ -46,7 +67,11 @@ def eval_command(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the result JSON here (atomically).")
+        Path | None,
+        typer.Option(
+            help="Write the result JSON here (atomically) [default: "
+            "results/DATASET-MODEL.json, numbered when that file exists]"
+        ),
     ] = None,
     languages: Annotated[
         str | None, typer.Option(help="Comma-separated subset of languages.")
@@ -66,7 +91,8 @@ def eval_command(
         str | None, typer.Option(help="Override the model's passage prompt.")
     ] = None,
     with_context: Annotated[
-        bool, typer.Option(help="Append the paragraph to each candidate sentence.")
+        bool,
+        typer.Option(show_default=False, help="Append the paragraph to each candidate sentence."),
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Encoding batch size.")] = 64,
     max_seq_length: Annotated[
@@ -74,11 +100,18 @@ def eval_command(
     ] = None,
     device: Annotated[str | None, typer.Option(help="torch device, e.g. cpu or cuda:0.")] = None,
     cache: Annotated[
-        bool, typer.Option(help="Reuse embeddings cached for these exact weights.")
+        bool,
+        typer.Option(
+            show_default=False,
+            help="Reuse embeddings cached for this exact encoder (on by default).",
+        ),
     ] = True,
     seed: Annotated[
-        int, typer.Option(min=0, help="Seed of the --max-questions sample (recorded).")
-    ] = 0,
+        int | None,
+        typer.Option(
+            min=0, help="Seed of the --max-questions sample, or of MIRACL's ANN index [default: 0]"
+        ),
+    ] = None,
     corpus: Annotated[
         str | None, typer.Option(help="MIRACL corpus folder ({lang} placeholder allowed) or 'hub'.")
     ] = None,
@@ -89,9 +122,16 @@ def eval_command(
         str | None, typer.Option(help="MIRACL qrels file ({lang} placeholder).")
     ] = None,
     search: Annotated[
-        str, typer.Option(help="MIRACL search: auto, exact, flat, ivf or hnsw.")
-    ] = "auto",
-    bm25: Annotated[bool, typer.Option(help="MIRACL: also report BM25 on the same corpus.")] = True,
+        SearchChoice | None,
+        typer.Option(
+            case_sensitive=False,
+            help="MIRACL search: exact up to 1M passages, FAISS above [default: auto]",
+        ),
+    ] = None,
+    bm25: Annotated[
+        bool | None,
+        typer.Option(show_default=False, help="MIRACL: also report BM25 (on by default)."),
+    ] = None,
     max_topics: Annotated[
         int | None,
         typer.Option(
@@ -113,31 +153,36 @@ def eval_command(
     from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
     from xmir.models.registry import load_model
 
+    miracl_only = {"--corpus": corpus, "--topics": topics, "--qrels": qrels}
+    miracl_only.update({"--search": search, "--bm25/--no-bm25": bm25, "--max-topics": max_topics})
     if dataset == MIRACL_DATASET:
         from xmir.commands.eval_miracl import run_miracl_eval
 
         if max_questions is not None or with_context:
             raise XmirError("--max-questions and --with-context apply to xquad-r and mlqa-r only")
-        check_output_path(out)
+        out = check_output_path(out, dataset, model)
         return run_miracl_eval(
             model=model, corpus=corpus, languages=parse_languages(languages), topics=topics,
-            qrels=qrels, data_dir=data_dir, search=search, bm25=bm25, out=out,
-            query_prefix=query_prefix, passage_prefix=passage_prefix, batch_size=batch_size,
-            max_seq_length=max_seq_length, device=device, cache=cache, seed=seed,
-            max_topics=max_topics, keep_embeddings=keep_embeddings,
+            qrels=qrels, data_dir=data_dir, search=search or "auto", bm25=bm25 is not False,
+            out=out, query_prefix=query_prefix, passage_prefix=passage_prefix,
+            batch_size=batch_size, max_seq_length=max_seq_length, device=device, cache=cache,
+            seed=seed or 0, max_topics=max_topics, keep_embeddings=keep_embeddings,
         )  # fmt: skip
-    if dataset not in LAREQA_DATASETS:
-        known = ", ".join((*LAREQA_DATASETS, MIRACL_DATASET))
-        raise XmirError(f"unknown dataset {dataset!r}; choose one of: {known}")
-    if max_topics is not None:
-        raise XmirError("--max-topics applies to miracl only; use --max-questions for LAReQA")
-    check_output_path(out)
+    given = [option for option, value in miracl_only.items() if value is not None]
+    if given:
+        raise XmirError(f"{', '.join(given)}: MIRACL options; {dataset} has no corpus to search")
+    if seed is not None and max_questions is None:
+        raise XmirError(
+            f"--seed draws the --max-questions sample; on the whole of {dataset} it would do "
+            "nothing: add --max-questions N or drop --seed"
+        )
+    out = check_output_path(out, dataset, model)
     rset = load_lareqa(
         dataset,
         data_dir,
         parse_languages(languages),
         max_questions=max_questions,
-        subset_seed=seed,
+        subset_seed=seed or 0,
     )
     console.print(
         f"[bold]{dataset}[/]: {rset.num_queries:,} queries, {rset.num_candidates:,} candidates, "
@@ -157,7 +202,7 @@ def eval_command(
         with_context=with_context,
         batch_size=batch_size,
         use_cache=cache,
-        seed=seed,
+        seed=seed or 0,
     )
     result = evaluate_lareqa(loaded, rset, options)
     write_and_print_result(result, out, print_lareqa_result)

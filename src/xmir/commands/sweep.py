@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -13,6 +14,7 @@ from xmir.commands.common import console, err_console, user_errors
 from xmir.commands.report import write_and_print_report
 from xmir.errors import XmirError
 from xmir.paths import DATA_DIR_ENV
+from xmir.sweep.arguments import check_run_arguments
 from xmir.sweep.commands import Step
 from xmir.sweep.cost import cost_reference, format_duration
 from xmir.sweep.layout import SweepLayout, read_status
@@ -27,7 +29,7 @@ def sweep_command(
     spec_files: Annotated[
         list[Path],
         typer.Argument(
-            metavar="SPEC.yaml...",
+            metavar="SPEC.yaml",
             help="Sweep spec(s) (YAML); several specs form one study, each in OUT/<name>.",
         ),
     ],
@@ -36,7 +38,11 @@ def sweep_command(
         typer.Option(help="Sweep folder (results, logs, status); default runs/<spec name>."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option(help="Print the plan, what is done already and an estimated cost.")
+        bool,
+        typer.Option(
+            show_default=False,
+            help="Print the plan, what is done already and an estimated cost.",
+        ),
     ] = False,
     shard: Annotated[
         str | None,
@@ -44,7 +50,10 @@ def sweep_command(
     ] = None,
     keep_models: Annotated[
         bool,
-        typer.Option(help="Keep each run's fine-tuned weights (deleted after eval by default)."),
+        typer.Option(
+            show_default=False,
+            help="Keep each run's fine-tuned weights (deleted after eval by default).",
+        ),
     ] = False,
     data_dir: Annotated[
         Path | None,
@@ -52,12 +61,17 @@ def sweep_command(
     ] = None,
     report: Annotated[
         bool,
-        typer.Option(help="Write the report to OUT/report when the sweep ends (not with --shard)."),
+        typer.Option(
+            show_default=False,
+            help="Write the report to OUT/report when the sweep ends (on by default; "
+            "not with --shard).",
+        ),
     ] = True,
 ) -> None:
     """Run a scaling sweep: models x strategies x batch sizes x seeds, one process per run.
 
-    Re-running the same command skips finished runs and redoes unfinished ones.
+    Re-running the same command skips finished runs, continues a run cut off while
+    training from its last checkpoint and redoes failed ones.
 
     A failing run is recorded with its error and the sweep goes on (exit code 1 at the end).
     """
@@ -69,6 +83,8 @@ def sweep_command(
     if data_dir is not None and not data_dir.expanduser().is_dir():
         raise XmirError(f"--data-dir {data_dir} is not a folder; point it at the dataset files")
     sweeps = [plan_sweep(spec) for spec in specs]
+    for planned in sweeps:
+        check_run_arguments(planned)
     root = out if out is not None else Path("runs") / specs[0].name
     folders = [root] if len(specs) == 1 else [root / spec.name for spec in specs]
     if dry_run:
@@ -109,16 +125,18 @@ def _first_repeat(names: list[str]) -> str:
 
 def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> float:
     """The ordered runs with their state in ``layout`` (if any) and estimated cost; returns the
-    estimated seconds still to run."""
+    estimated seconds still to run.
+
+    A run id already names the model, strategy, batch size and seed, so the table holds only
+    the id, the cost and the state, and reads whole at 80 columns; the models are listed once.
+    """
     selected = {r.run_id for r in sweep.shard(shard)}
-    table = Table(title=f"sweep {sweep.spec.name}: plan")
-    for column in ("#", "run id", "model", "strategy", "batch", "seed", "train", "eval", "state"):
-        table.add_column(
-            column,
-            justify="right" if column in ("#", "batch", "seed") else "left",
-            no_wrap=column == "run id",
-            overflow="fold",
-        )
+    table = Table(title=f"sweep {sweep.spec.name}: plan", box=box.SIMPLE_HEAD)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("run id (model-strategy-bBATCH-sSEED)", no_wrap=True)
+    table.add_column("train", justify="right", no_wrap=True)
+    table.add_column("eval", justify="right", no_wrap=True)
+    table.add_column("state")
     todo_s = total_s = 0.0
     for position, run in enumerate(sweep.runs):
         if run.run_id not in selected:
@@ -130,15 +148,14 @@ def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> float:
         table.add_row(
             str(position),
             run.run_id,
-            run.model,
-            run.strategy_label,
-            "-" if run.batch_size is None else str(run.batch_size),
-            "-" if run.seed is None else str(run.seed),
             "-" if run.is_baseline else format_duration(cost.train_s),
             format_duration(cost.eval_s),
             state,
         )
     console.print(table)
+    labels = dict.fromkeys((run.model_label, run.model) for run in sweep.runs)
+    for label, model in labels:
+        console.print(f"{label} = {model}", highlight=False)
     budget = sweep.spec.budget
     budgets = ", ".join(map(str, budget.all_budgets))
     console.print(
@@ -192,6 +209,8 @@ class _ProgressEvents:
     def run_ended(self, run: PlannedRun, outcome: RunOutcome) -> None:
         style = {"finished": "green", "failed": "red", "skipped": "dim", "busy": "yellow"}
         detail = f" ({format_duration(outcome.seconds)})" if outcome.seconds else ""
+        if outcome.resumed_from:
+            detail += f", resumed from {outcome.resumed_from}"
         if outcome.error:
             detail += f": {outcome.error}"
         self.progress.console.print(

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
 
-from xmir.commands.common import console, parse_languages, user_errors
+from xmir.commands.common import console, named_dataset, parse_languages, user_errors
+from xmir.data.parallel import TRAIN_FORMATS
 from xmir.errors import XmirError
+from xmir.train.config import LR_SCHEDULES, PRECISIONS, REPORT_TO
+from xmir.train.samplers import STRATEGIES
+
+# Fixed choices: --help lists them and they are matched case-insensitively.
+StrategyChoice = Literal[STRATEGIES]  # type: ignore[valid-type]
+FormatChoice = Literal[TRAIN_FORMATS]  # type: ignore[valid-type]
+PositiveChoice = Literal["paragraph", "sentence"]
+PrecisionChoice = Literal[PRECISIONS]  # type: ignore[valid-type]
+ScheduleChoice = Literal[LR_SCHEDULES]  # type: ignore[valid-type]
+ReportChoice = Literal[REPORT_TO]  # type: ignore[valid-type]
+DEFAULT_ALPHA = 0.5
+DEFAULT_WARMUP_RATIO = 0.1
 
 
 @user_errors
@@ -23,10 +36,16 @@ def train_command(
     out: Annotated[
         Path, typer.Option(help="Output folder: the trained model, metadata, checkpoints.")
     ],
-    strategy: Annotated[str, typer.Option(help="mono (X-X), cross (X-Y) or hybrid.")] = "hybrid",
+    strategy: Annotated[
+        StrategyChoice,
+        typer.Option(case_sensitive=False, help="mono (X-X), cross (X-Y) or hybrid batches."),
+    ] = "hybrid",
     alpha: Annotated[
-        float, typer.Option(help="hybrid: probability that a step is monolingual.")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            help=f"hybrid only: probability that a step is monolingual [default: {DEFAULT_ALPHA}]"
+        ),
+    ] = None,
     batch_size: Annotated[
         int, typer.Option(help="Pairs per device and step (in-batch negatives).")
     ] = 32,
@@ -43,7 +62,8 @@ def train_command(
         int, typer.Option(help="Seed of the batch plan, dropout and initialisation.")
     ] = 0,
     train_format: Annotated[
-        str | None, typer.Option(help="Layout of a local --train-data: lareqa, squad or mmarco.")
+        FormatChoice | None,
+        typer.Option(case_sensitive=False, help="Layout of a local --train-data folder."),
     ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder with LAReQA data (default: $XMIR_DATA_DIR).")
@@ -52,17 +72,28 @@ def train_command(
         str | None, typer.Option(help="Comma-separated training languages.")
     ] = None,
     with_context: Annotated[
-        bool, typer.Option(help="LAReQA: positive = answer sentence + its paragraph.")
+        bool,
+        typer.Option(
+            show_default=False, help="LAReQA: positive = answer sentence + its paragraph."
+        ),
     ] = False,
     positive: Annotated[
-        str | None, typer.Option(help="squad layout: positive is the 'paragraph' or 'sentence'.")
+        PositiveChoice | None,
+        typer.Option(
+            case_sensitive=False,
+            help="squad layout only: the positive is the paragraph (default) or the sentence.",
+        ),
     ] = None,
     max_questions: Annotated[
         int | None,
         typer.Option(help="LAReQA: a sampled subset of about N question ids (quick runs)."),
     ] = None,
     hard_negatives: Annotated[
-        bool, typer.Option(help="Use the data's hard negatives when every item has one.")
+        bool,
+        typer.Option(
+            show_default=False,
+            help="Use the data's hard negatives when every item has one (on by default).",
+        ),
     ] = True,
     eval_data: Annotated[
         str | None,
@@ -74,32 +105,48 @@ def train_command(
         int | None, typer.Option(help="Evaluate on --eval-data every N steps.")
     ] = None,
     eval_max_questions: Annotated[
-        int | None, typer.Option(help="--eval-every on a sampled subset of about N question ids.")
+        int | None,
+        typer.Option(min=1, help="--eval-every on a sampled subset of about N question ids."),
     ] = None,
     eval_seed: Annotated[
-        int, typer.Option(min=0, help="Seed of the --eval-max-questions sample.")
-    ] = 0,
+        int | None,
+        typer.Option(min=0, help="Seed of the --eval-max-questions sample [default: 0]"),
+    ] = None,
     allow_overlap: Annotated[
-        bool, typer.Option(help="Train even if training texts occur in --eval-data.")
+        bool,
+        typer.Option(
+            show_default=False, help="Train even when training texts occur in an --eval-data set."
+        ),
     ] = False,
     freeze_embeddings: Annotated[
-        bool, typer.Option(help="Do not train the word-embedding matrix (much faster on CPU).")
+        bool,
+        typer.Option(
+            show_default=False,
+            help="Do not train the word-embedding matrix (much faster on CPU).",
+        ),
     ] = False,
     mini_batch_size: Annotated[
         int | None, typer.Option(help="GradCache mini-batch: batches larger than memory allows.")
     ] = None,
-    precision: Annotated[str, typer.Option(help="auto, fp32, bf16 or fp16.")] = "auto",
+    precision: Annotated[
+        PrecisionChoice,
+        typer.Option(case_sensitive=False, help="auto: bf16 or fp16 on a GPU, fp32 on CPU."),
+    ] = "auto",
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay.")] = 0.01,
-    warmup_ratio: Annotated[float, typer.Option(help="Share of steps with linear warmup.")] = 0.1,
+    warmup_ratio: Annotated[
+        float | None,
+        typer.Option(help=f"Share of steps with linear warmup [default: {DEFAULT_WARMUP_RATIO}]"),
+    ] = None,
     warmup_steps: Annotated[
         int | None,
-        typer.Option(help="Warmup steps (overrides --warmup-ratio; budget-independent)."),
+        typer.Option(help="Warmup steps instead of a ratio (independent of the budget)."),
     ] = None,
     lr_schedule: Annotated[
-        str,
+        ScheduleChoice,
         typer.Option(
+            case_sensitive=False,
             help="After warmup: linear (decay to 0) or constant (a checkpoint at step k is "
-            "also the k-step budget)."
+            "also the k-step budget).",
         ),
     ] = "linear",
     snapshot_at: Annotated[
@@ -115,11 +162,25 @@ def train_command(
     save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 100,
     keep_checkpoints: Annotated[int, typer.Option(help="Newest checkpoints to keep.")] = 2,
     log_every: Annotated[int, typer.Option(help="Log the loss every N steps (and step 1).")] = 10,
+    report_to: Annotated[
+        ReportChoice,
+        typer.Option(
+            case_sensitive=False,
+            help="Also send the logs (loss, learning rate, batch mix) to TensorBoard "
+            "(OUT/logs) or Weights & Biases.",
+        ),
+    ] = "none",
     resume: Annotated[
-        bool, typer.Option(help="Continue the run in --out from its last checkpoint.")
+        bool,
+        typer.Option(
+            show_default=False, help="Continue the run in --out from its last checkpoint."
+        ),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option(help="Only plan the batches: write batches.jsonl, print the mix.")
+        bool,
+        typer.Option(
+            show_default=False, help="Only plan the batches: write batches.jsonl, print the mix."
+        ),
     ] = False,
     world_size: Annotated[
         int | None, typer.Option(help="--dry-run: plan for this many data-parallel ranks.")
@@ -127,25 +188,25 @@ def train_command(
 ) -> None:
     """Fine-tune a dual encoder on parallel data with mono / cross / hybrid batches.
 
-    Data parallel: run the same command under torchrun (torchrun --nproc-per-node N
-    --no-python xmir train ...) or accelerate launch; every rank trains on its slice of one
-    shared global batch per step.
+    Data parallel: run the same command under torchrun or accelerate launch (e.g.
+    torchrun --nproc-per-node N --no-python xmir train ...); every rank trains on its
+    slice of one shared global batch per step.
     """
     from xmir.train.config import TrainConfig
 
     config = TrainConfig(
         model=model,
-        train_data=train_data,
+        train_data=named_dataset(train_data),
         out=out,
         strategy=strategy,
-        alpha=alpha,
+        alpha=DEFAULT_ALPHA if alpha is None else alpha,
         batch_size=batch_size,
         steps=steps,
         epochs=epochs,
         lr=lr,
         temperature=temperature,
         weight_decay=weight_decay,
-        warmup_ratio=warmup_ratio,
+        warmup_ratio=DEFAULT_WARMUP_RATIO if warmup_ratio is None else warmup_ratio,
         fixed_warmup_steps=warmup_steps,
         lr_schedule=lr_schedule,
         snapshot_at=_parse_steps(snapshot_at),
@@ -157,10 +218,10 @@ def train_command(
         positive_unit=positive,
         max_questions=max_questions,
         hard_negatives=hard_negatives,
-        eval_data=eval_data,
+        eval_data=None if eval_data is None else ",".join(map(named_dataset, eval_data.split(","))),
         eval_every=eval_every,
         eval_max_questions=eval_max_questions,
-        eval_subset_seed=eval_seed,
+        eval_subset_seed=eval_seed or 0,
         allow_overlap=allow_overlap,
         freeze_embeddings=freeze_embeddings,
         mini_batch_size=mini_batch_size,
@@ -171,13 +232,46 @@ def train_command(
         save_every=save_every,
         keep_checkpoints=keep_checkpoints,
         log_every=log_every,
+        report_to=report_to,
     )
-    if world_size is not None and not dry_run:
-        raise XmirError("--world-size is for --dry-run; a real run takes it from torchrun")
+    explicit = {
+        "--alpha": alpha is not None,
+        "--warmup-ratio": warmup_ratio is not None,
+        "--eval-seed": eval_seed is not None,
+        "--world-size": world_size is not None,
+        "--resume": resume,
+        "--report-to": report_to != "none",
+    }
+    check_applicable(config, explicit, dry_run=dry_run)
     if dry_run:
         _dry_run(config, world_size)
     else:
         _train(config, resume)
+
+
+def check_applicable(config: Any, explicit: dict[str, bool], *, dry_run: bool) -> None:
+    """Refuse an option that would be silently ignored, saying why (``explicit``: whether each
+    option was given on the command line, for those whose default is indistinguishable)."""
+    if explicit["--alpha"] and config.strategy != "hybrid":
+        raise XmirError(
+            f"--alpha applies to --strategy hybrid only (every {config.strategy} batch is "
+            f"{'monolingual' if config.strategy == 'mono' else 'cross-lingual'}); drop --alpha"
+        )
+    if explicit["--warmup-ratio"] and config.fixed_warmup_steps is not None:
+        raise XmirError("give --warmup-steps or --warmup-ratio, not both")
+    if config.eval_max_questions is not None and config.eval_every is None:
+        raise XmirError(
+            "--eval-max-questions sizes the --eval-every evaluation; add --eval-every N"
+        )
+    if explicit["--eval-seed"] and config.eval_max_questions is None:
+        raise XmirError(
+            "--eval-seed draws the --eval-max-questions sample; add --eval-max-questions"
+        )
+    if explicit["--world-size"] and not dry_run:
+        raise XmirError("--world-size is for --dry-run; a real run takes it from torchrun")
+    if dry_run and (explicit["--resume"] or explicit["--report-to"]):
+        option = "--resume" if explicit["--resume"] else "--report-to"
+        raise XmirError(f"{option} applies to training; a --dry-run only plans the batches")
 
 
 def _dry_run(config: Any, world_size: int | None) -> None:
@@ -191,11 +285,11 @@ def _dry_run(config: Any, world_size: int | None) -> None:
 
 
 def _train(config: Any, resume: bool) -> None:
-    from xmir.train.prepare import rank_from_env
+    from xmir.train.prepare import distributed_rank
     from xmir.train.trainer import train
 
     metadata = train(config, resume=resume)
-    if rank_from_env() != 0:
+    if distributed_rank() != 0:
         return
     print_mix(metadata["plan"])
     training = metadata.get("training", {})

@@ -110,6 +110,7 @@ def load_training_data(
             raise XmirError(
                 f"--train-data {spec} is LAReQA data; drop --train-format {train_format}"
             )
+        _only_for("squad", spec, positive=positive_unit)
         return read_lareqa_items(
             spec,
             data_dir=data_dir,
@@ -118,6 +119,10 @@ def load_training_data(
             max_questions=max_questions,
         )
     if spec.startswith(HUB_PREFIX):
+        if train_format is not None:
+            raise XmirError(f"--train-data {spec} is a hub dataset; drop --train-format")
+        _only_for("lareqa", spec, with_context=with_context, max_questions=max_questions)
+        _only_for("squad", spec, positive=positive_unit)
         repo_id, _, config = spec[len(HUB_PREFIX) :].partition(":")
         if repo_id == "unicamp-dl/mmarco":  # plain tsv files, not a datasets table
             from xmir.data.mmarco_hub import load_mmarco_hub
@@ -131,22 +136,45 @@ def load_training_data(
             f"{', '.join(LAREQA_NAMES)} nor hf:OWNER/NAME; check --train-data"
         )
     chosen = train_format or detect_format(path)
+    if chosen not in TRAIN_FORMATS:
+        raise XmirError(
+            f"unknown --train-format {chosen!r}; choose one of: {', '.join(TRAIN_FORMATS)}"
+        )
+    if chosen != "squad":
+        _only_for("squad", spec, positive=positive_unit)
+    if chosen == "lareqa" and path.name in LAREQA_NAMES:
+        return read_lareqa_items(
+            path.name,
+            data_dir=path,
+            languages=languages,
+            with_context=with_context,
+            max_questions=max_questions,
+        )
+    _only_for("lareqa", spec, with_context=with_context, max_questions=max_questions)
     if chosen == "mmarco":
         return read_mmarco_dir(path, languages=languages)
     if chosen == "lareqa":
-        if path.name in LAREQA_NAMES:
-            return read_lareqa_items(
-                path.name,
-                data_dir=path,
-                languages=languages,
-                with_context=with_context,
-                max_questions=max_questions,
-            )
         data = read_squad_dir(path, languages=languages, positive_unit="sentence")
         return replace(data, source={**data.source, "format": "lareqa"})
-    if chosen == "squad":
-        return read_squad_dir(path, languages=languages, positive_unit=positive_unit or "paragraph")
-    raise XmirError(f"unknown --train-format {chosen!r}; choose one of: {', '.join(TRAIN_FORMATS)}")
+    return read_squad_dir(path, languages=languages, positive_unit=positive_unit or "paragraph")
+
+
+_APPLIES_TO = {
+    "squad": "a --train-format squad folder (paragraph-level positives)",
+    "lareqa": "mlqa-r / xquad-r (or their LAReQA folders)",
+}
+
+
+def _only_for(kind: str, spec: str, **given: object) -> None:
+    """Refuse options that ``spec``'s format would silently ignore (``given``: option values,
+    None or False when not given)."""
+    used = [f"--{name.replace('_', '-')}" for name, value in given.items() if value]
+    if used:
+        raise XmirError(
+            f"{' and '.join(used)} {'applies' if len(used) == 1 else 'apply'} to "
+            f"{_APPLIES_TO[kind]} only, not to --train-data {spec}; drop "
+            f"{'it' if len(used) == 1 else 'them'}"
+        )
 
 
 def detect_format(path: Path) -> str:

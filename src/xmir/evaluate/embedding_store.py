@@ -1,6 +1,7 @@
 """Passage embeddings of a whole corpus on disk: memory-mapped, resumable, verified by hash.
 
-One cache entry per (model weights, corpus content, prefix, max length, dtype, text format):
+One cache entry per (model weights, module configuration, corpus content, prefix, max length,
+dtype, text format):
 ``<cache>/corpus-embeddings/<key>/`` holds
 
 - ``key.json``: what the entry was built from (checked on every open),
@@ -56,6 +57,7 @@ class EncodingKey:
     max_seq_length: int
     dtype: str
     with_title: bool
+    modules_sha256: str = ""  # pooling, normalisation, prompts, tokenizer (module_config)
 
     def digest(self) -> str:
         payload = json.dumps({"format": STORE_FORMAT, **asdict(self)}, sort_keys=True)

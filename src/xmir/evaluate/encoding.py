@@ -1,11 +1,17 @@
-"""Encode texts once (deduplicated), optionally reusing a cache keyed by the exact weights."""
+"""Encode texts once (deduplicated), optionally reusing a cache keyed by the exact encoder.
+
+The key covers everything that shapes an embedding: the weights, and besides them the module
+configuration (pooling mode, normalisation, every module's settings), the prompts, the
+truncation length, the tokenizer and the backbone's config; so a change of pooling or
+normalisation never reuses stale embeddings.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,12 +42,70 @@ def encode_texts(
     return np.asarray(embeddings, dtype=np.float32)[inverse.reshape(-1)]
 
 
+def module_config(model: Any) -> dict[str, Any]:
+    """What shapes ``model``'s embeddings besides its weights: each module's type and
+    settings (pooling mode, normalisation, ...), the prompts, the tokenizer and the backbone
+    config (paths and versions left out, so a copy of a model keeps its key)."""
+    children = model.named_children() if hasattr(model, "named_children") else []
+    return {
+        "modules": [
+            {
+                "name": name,
+                "type": f"{type(module).__module__}.{type(module).__qualname__}",
+                "config": module.get_config_dict() if hasattr(module, "get_config_dict") else None,
+            }
+            for name, module in children
+        ],
+        "prompts": dict(getattr(model, "prompts", None) or {}),
+        "default_prompt_name": getattr(model, "default_prompt_name", None),
+        "tokenizer": _tokenizer_digest(getattr(model, "tokenizer", None)),
+        "backbone": _backbone_config(getattr(model, "transformers_model", None)),
+    }
+
+
+def module_config_sha256(model: Any) -> str:
+    """SHA-256 of :func:`module_config` (canonical JSON)."""
+    payload = json.dumps(module_config(model), sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+_PATH_KEYS = frozenset({"_name_or_path", "name_or_path", "transformers_version", "_commit_hash"})
+
+
+def _backbone_config(backbone: Any) -> dict[str, Any] | None:
+    config = getattr(backbone, "config", None)
+    if config is None or not hasattr(config, "to_dict"):
+        return None
+    return {k: v for k, v in config.to_dict().items() if k not in _PATH_KEYS}
+
+
+def _tokenizer_digest(tokenizer: Any) -> str | None:
+    """A hash of the tokenizer's full definition (vocabulary, normaliser, special tokens)."""
+    if tokenizer is None:
+        return None
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        # From "added_tokens" on: the truncation and padding settings before it change with
+        # each encode call, the definition does not (a different layout only costs reuse).
+        definition = backend.to_str()
+        definition = definition[max(definition.find('"added_tokens"'), 0) :]
+    else:
+        vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else {}
+        definition = json.dumps([type(tokenizer).__name__, sorted(vocab.items())], default=str)
+    return hashlib.sha256(definition.encode()).hexdigest()
+
+
 def embedding_cache_key(
-    weights_sha256: str, prefix: str, max_seq_length: int, texts: list[str]
+    weights_sha256: str,
+    prefix: str,
+    max_seq_length: int,
+    texts: list[str],
+    modules_sha256: str = "",
 ) -> str:
-    """A key that changes with the weights, the prefix, the truncation length or any text."""
+    """A key that changes with the weights, the module configuration (see
+    :func:`module_config`), the prefix, the truncation length or any text."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([weights_sha256, prefix, max_seq_length]).encode())
+    digest.update(json.dumps([weights_sha256, prefix, max_seq_length, modules_sha256]).encode())
     for text in texts:
         digest.update(text.encode("utf-8"))
         digest.update(b"\0")
@@ -58,12 +122,19 @@ def cached_encode(
     show_progress: bool = True,
     use_cache: bool = True,
 ) -> tuple[np.ndarray, bool]:
-    """Embeddings of ``texts``, from the cache when these exact weights encoded them before.
+    """Embeddings of ``texts``, from the cache when this exact encoder (weights and module
+    configuration) encoded them before.
 
     Returns the embeddings and whether they came from the cache. A cache file that fails to
     load or has the wrong shape is re-encoded and overwritten, never trusted.
     """
-    key = embedding_cache_key(weights_sha256, prefix, int(model.max_seq_length or 0), texts)
+    key = embedding_cache_key(
+        weights_sha256,
+        prefix,
+        int(model.max_seq_length or 0),
+        texts,
+        module_config_sha256(model),
+    )
     path = cache_dir() / "embeddings" / f"{key}.npy"
     if use_cache and path.is_file():
         try:

@@ -24,9 +24,12 @@ from xmir.evaluate.bias import (
 from xmir.evaluate.centering import center_by_language
 from xmir.evaluate.encoding import cached_encode
 from xmir.evaluate.retrieval import LanguageCounts, count_above_by_language, pad_relevant
+from xmir.licenses import evaluation_licenses
 from xmir.provenance import library_versions, utc_now
 
 if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
     from xmir.models.registry import LoadedModel
 
 RECALL_CUTOFFS = (1, 10)
@@ -46,9 +49,15 @@ class EvalOptions:
 
 
 def evaluate_lareqa(
-    loaded: LoadedModel, rset: RetrievalSet, options: EvalOptions | None = None
+    loaded: LoadedModel | SentenceTransformer,
+    rset: RetrievalSet,
+    options: EvalOptions | None = None,
 ) -> dict[str, Any]:
-    """Encode ``rset`` with ``loaded`` and return the result document (see the README)."""
+    """Encode ``rset`` with ``loaded`` (a :class:`LoadedModel` or a plain
+    ``SentenceTransformer``) and return the result document (see the README)."""
+    from xmir.models.registry import as_loaded_model
+
+    loaded = as_loaded_model(loaded)
     options = options or EvalOptions()
     started, clock = utc_now(), time.perf_counter()
     query_prefix = loaded.query_prefix if options.query_prefix is None else options.query_prefix
@@ -86,6 +95,7 @@ def evaluate_lareqa(
         "task": "lareqa",
         "dataset": _dataset_record(rset, options),
         "model": model_record(loaded),
+        "licenses": evaluation_licenses(rset.name, loaded.license),
         "prefixes": {"query": query_prefix, "passage": passage_prefix},
         "max_seq_length": loaded.max_seq_length,
         "seed": options.seed,

@@ -34,13 +34,16 @@ from xmir.evaluate.embedding_store import (
     PassageEncodeFn,
     open_or_encode,
 )
-from xmir.evaluate.encoding import cached_encode
+from xmir.evaluate.encoding import cached_encode, module_config_sha256
 from xmir.evaluate.lareqa import model_record
 from xmir.evaluate.passage_encoder import passage_encoder
 from xmir.io import atomic_write_text
+from xmir.licenses import evaluation_licenses
 from xmir.provenance import library_versions, utc_now
 
 if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
     from xmir.models.registry import LoadedModel
 
 DEPTH = 100
@@ -130,8 +133,14 @@ class QuerySet:
 TOPIC_SAMPLE_METHOD = "uniform without replacement per language, seeded, kept in topic order"
 
 
-def evaluate_miracl(loaded: LoadedModel, options: MiraclOptions) -> dict[str, Any]:
-    """Evaluate ``loaded`` on MIRACL dev and return the result document (LAReQA family)."""
+def evaluate_miracl(
+    loaded: LoadedModel | SentenceTransformer, options: MiraclOptions
+) -> dict[str, Any]:
+    """Evaluate ``loaded`` (a :class:`LoadedModel` or a plain ``SentenceTransformer``) on
+    MIRACL dev and return the result document (LAReQA family)."""
+    from xmir.models.registry import as_loaded_model
+
+    loaded = as_loaded_model(loaded)
     languages = check_languages(list(options.languages) if options.languages else None)
     started, clock = utc_now(), time.perf_counter()
     query_prefix = loaded.query_prefix if options.query_prefix is None else options.query_prefix
@@ -153,6 +162,7 @@ def evaluate_miracl(loaded: LoadedModel, options: MiraclOptions) -> dict[str, An
         "task": "miracl",
         "dataset": _dataset_record(outcomes, options),
         "model": model_record(loaded),
+        "licenses": evaluation_licenses("miracl", loaded.license),
         "prefixes": prefixes,
         "max_seq_length": loaded.max_seq_length,
         "seed": options.seed,
@@ -204,6 +214,7 @@ def _evaluate_language(
         max_seq_length=int(loaded.model.max_seq_length or 0),
         dtype=options.dtype,
         with_title=options.with_title,
+        modules_sha256=module_config_sha256(loaded.model),
     )
     store, status = open_or_encode(
         encode, shards, key,

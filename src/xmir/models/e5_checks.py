@@ -53,7 +53,9 @@ def run_e5_checks(folder: Path) -> dict[str, Any]:
     embeddings; return the measured values, or raise :class:`XmirError` on a mismatch."""
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    model = SentenceTransformer(
+        str(folder), device="cpu", local_files_only=True, trust_remote_code=False
+    )
     total_params = sum(p.numel() for p in model.parameters())
     embeddings = np.stack(
         [model.encode([text], prompt_name=name)[0] for name, text, _ in CHECK_EMBEDDINGS]

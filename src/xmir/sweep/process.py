@@ -18,6 +18,7 @@ from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_BOX_EDGES = re.compile(r"^[\s\u2500-\u257f]+|[\s\u2500-\u257f]+$")  # box drawing
 STOP_GRACE_S = 10.0
 
 
@@ -67,26 +68,53 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def error_line(log_path: Path, limit: int = 400) -> str:
-    """The most telling line of a failed child's log: its ``error:`` line, else the last line
-    of a traceback, else the last non-empty line."""
+    """The most telling line of a failed child's log: the message of its last error (an
+    ``error:`` line, Click's ``Error:`` line or the text inside an error box drawn with
+    box characters), else the last line of a traceback, else the last line with any text."""
     try:
-        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-200:]
+        raw = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-200:]
     except OSError:
         return "no log written"
-    lines = [_ANSI.sub("", line).strip() for line in lines if line.strip()]
-    if not lines:
+    lines = [_ANSI.sub("", line).strip() for line in raw]
+    texts = [text for text in (_unboxed(line) for line in lines) if text]
+    if not texts:
         return "the process printed nothing"
-    chosen = next((line for line in reversed(lines) if line.startswith("error:")), None)
+    boxed = _last_error_box(lines)
+    chosen = boxed or next(
+        (text for text in reversed(texts) if text.lower().startswith("error:")), None
+    )
     if chosen is None:
         chosen = next(
             (
-                line
-                for line in reversed(lines)
-                if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", line)
+                text
+                for text in reversed(texts)
+                if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", text)
             ),
-            lines[-1],
+            texts[-1],
         )
     return chosen[:limit]
+
+
+def _unboxed(line: str) -> str:
+    """``line`` without the box-drawing characters (and spaces) at either end."""
+    return _BOX_EDGES.sub("", line)
+
+
+def _last_error_box(lines: list[str]) -> str | None:
+    """The joined text of the last box titled ``Error`` (Rich's error panel), if any."""
+    found: str | None = None
+    inside: list[str] | None = None
+    for line in lines:
+        if line.startswith("╭") and "Error" in line:
+            inside = []
+        elif inside is not None and line.startswith("╰"):
+            found = " ".join(inside) or found
+            inside = None
+        elif inside is not None:
+            text = _unboxed(line)
+            if text:
+                inside.append(text)
+    return found
 
 
 @contextlib.contextmanager

@@ -1,8 +1,9 @@
 """Execute a sweep: one process per step, one status file per run, resumable and kill-safe.
 
 A run goes ``running`` -> (train, eval per set) -> ``result.json`` -> ``finished``. A run that
-fails is recorded as ``failed`` with its error and the sweep goes on; a run that is not
-``finished`` (failed, interrupted, or cut off by a kill) is redone from scratch next time.
+fails is recorded as ``failed`` with its error and the sweep goes on, and is redone from
+scratch next time. A run cut off by Ctrl-C, SIGTERM or a kill while training continues from
+its last verified checkpoint (``xmir train --resume``) when its config is unchanged.
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ from xmir.sweep.layout import (
     eval_file_name,
     is_finished,
     read_json,
+    read_status,
     write_status,
 )
 from xmir.sweep.plan import PlannedRun, Shard
 from xmir.sweep.prepare import Sweep
 from xmir.sweep.process import child_env, error_line, run_logged, sigterm_as_interrupt
+from xmir.train.checkpoints import list_checkpoints
+from xmir.train.config import CHECKPOINT_DIR
 
 TRAIN_RECORDS = ("xmir-train.json", "batches.jsonl")  # kept in run/train/ after the weights go
 SKIPPED, BUSY = "skipped", "busy"
@@ -61,6 +65,7 @@ class RunOutcome:
     state: str  # finished | failed | skipped (done before) | busy (another process has it)
     error: str | None = None
     seconds: float = 0.0
+    resumed_from: str | None = None  # the checkpoint an unfinished run continued from
 
 
 class SweepEvents(Protocol):
@@ -126,9 +131,11 @@ def _execute(
     sweep: Sweep, layout: SweepLayout, run: PlannedRun, options: RunnerOptions, events: SweepEvents
 ) -> RunOutcome:
     run_dir = layout.run_dir(run.run_id)
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
-    steps = run_steps(sweep.spec, run, layout)
+    checkpoint = resumable_checkpoint(layout, run, sweep.fingerprints[run.run_id])
+    if checkpoint is None:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+    steps = run_steps(sweep.spec, run, layout, resume=checkpoint is not None)
     status: dict[str, Any] = {
         "run_id": run.run_id,
         "state": RUNNING,
@@ -139,6 +146,8 @@ def _execute(
         "pid": os.getpid(),
         "commands": [shlex.join(["xmir", *step.args]) for step in steps],
     }
+    if checkpoint is not None:
+        status["resumed_from"] = checkpoint.name
     write_status(layout, run.run_id, status)
     env = child_env({**options.env, "XMIR_SWEEP_RUN_ID": run.run_id})
     clock = time.perf_counter()
@@ -166,7 +175,21 @@ def _execute(
         _end(layout, status, INTERRUPTED, clock, error="interrupted (Ctrl-C or SIGTERM)")
         raise
     seconds = _end(layout, status, FINISHED, clock)
-    return RunOutcome(run.run_id, FINISHED, seconds=seconds)
+    resumed = checkpoint.name if checkpoint is not None else None
+    return RunOutcome(run.run_id, FINISHED, seconds=seconds, resumed_from=resumed)
+
+
+def resumable_checkpoint(layout: SweepLayout, run: PlannedRun, fingerprint: str) -> Path | None:
+    """The last checkpoint of an unfinished attempt at ``run`` that training can continue
+    from: the attempt was cut off (``running`` or ``interrupted``, not ``failed``), with this
+    very config, after writing a checkpoint. None: start from an empty run folder."""
+    status = read_status(layout, run.run_id)
+    if run.is_baseline or status is None or status.get("config_sha") != fingerprint:
+        return None
+    if status.get("state") not in (RUNNING, INTERRUPTED):
+        return None
+    checkpoints = list_checkpoints(layout.run_dir(run.run_id) / MODEL_DIR / CHECKPOINT_DIR)
+    return checkpoints[-1][1] if checkpoints else None
 
 
 def _fail(

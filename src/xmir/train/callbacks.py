@@ -1,5 +1,5 @@
 """Trainer callbacks: a progress bar with loss and realised batch mix; periodic LAReQA eval;
-model snapshots at chosen steps (budgets as prefixes of one run)."""
+model snapshots at chosen steps (budgets as prefixes of one run); checkpoint manifests."""
 
 from __future__ import annotations
 
@@ -12,9 +12,16 @@ from tqdm.auto import tqdm
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from xmir.io import atomic_write_json
+from xmir.train.checkpoints import CHECKPOINT_PREFIX, fsync_dir, rotate, write_manifest
 from xmir.train.config import SNAPSHOT_DIR
 
-__all__ = ["SNAPSHOT_DIR", "LareqaEvalCallback", "MixProgressCallback", "SnapshotCallback"]
+__all__ = [
+    "SNAPSHOT_DIR",
+    "CheckpointManifests",
+    "LareqaEvalCallback",
+    "MixProgressCallback",
+    "SnapshotCallback",
+]
 from xmir.train.samplers import GlobalBatch
 
 
@@ -127,3 +134,41 @@ class SnapshotCallback(TrainerCallback):
         target = self.out / f"step-{state.global_step}"
         target.mkdir(parents=True, exist_ok=True)
         self.save(getattr(model, "module", model), target)
+
+
+class CheckpointManifests(TrainerCallback):
+    """Seal each checkpoint the Trainer writes with its manifest, then keep the newest
+    ``keep`` sealed ones.
+
+    The Trainer is given ``save_total_limit = keep + 1``: it rotates before ``on_save``, while
+    the newest checkpoint has no manifest yet, so the previous sealed one always survives
+    until the new one is sealed. ``saving`` is the step whose save is under way (None
+    otherwise), for a clear message when a save fails.
+    """
+
+    def __init__(self, root: Path, keep: int, extra: dict[str, Any] | None = None) -> None:
+        self.root = Path(root)
+        self.keep = keep
+        self.extra = dict(extra or {})
+        self.saving: int | None = None
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs
+    ):
+        if control.should_save:
+            self.saving = state.global_step
+
+    def on_save(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs
+    ):
+        from accelerate import PartialState
+
+        distributed = PartialState()
+        distributed.wait_for_everyone()  # every rank has written its part (RNG states)
+        if state.is_world_process_zero:
+            folder = self.root / f"{CHECKPOINT_PREFIX}{state.global_step}"
+            write_manifest(folder, state.global_step, self.extra)
+            fsync_dir(self.root)
+            rotate(self.root, self.keep)
+        distributed.wait_for_everyone()
+        self.saving = None

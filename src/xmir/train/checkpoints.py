@@ -1,10 +1,11 @@
-"""Atomic, verifiable training checkpoints.
+"""Verifiable training checkpoints, through the Trainer's public hooks.
 
-A checkpoint is written into a staging folder, described by a manifest (sha256 of every file,
-written last), then renamed into place: ``checkpoints/checkpoint-<step>`` either exists
-complete or not at all. ``--resume`` verifies the manifest before loading, so a damaged
-checkpoint stops the run with a clear message instead of training from garbage; nothing is
-ever deleted on that path.
+The Trainer writes ``checkpoints/checkpoint-<step>`` as usual; then its ``on_save`` callback
+:class:`xmir.train.callbacks.CheckpointManifests`, once every rank has written its files,
+hashes every file into a manifest, written last and atomically. A checkpoint counts only with
+its manifest: a folder without one is a save that was cut off, and is never resumed from.
+``--resume`` verifies the manifest before loading, so a damaged checkpoint stops the run with
+a clear message instead of training from garbage; nothing is ever deleted on that path.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from xmir.io import atomic_write_json, file_sha256
 
 MANIFEST_NAME = "xmir-checkpoint.json"
 CHECKPOINT_PREFIX = "checkpoint-"
-STAGING_NAME = ".staging"
 _CHECKPOINT_NAME = re.compile(rf"^{CHECKPOINT_PREFIX}(\d+)$")
 
 
@@ -59,7 +59,20 @@ def verify_checkpoint(folder: Path) -> dict[str, Any]:
 
 
 def list_checkpoints(root: Path) -> list[tuple[int, Path]]:
-    """``(step, folder)`` of every published checkpoint under ``root``, oldest first."""
+    """``(step, folder)`` of every complete checkpoint (one with a manifest) under ``root``,
+    oldest first."""
+    return [(step, path) for step, path in _checkpoint_folders(root) if _has_manifest(path)]
+
+
+def discard_partial(root: Path) -> list[Path]:
+    """Delete checkpoint folders without a manifest (saves that were cut off); returns them."""
+    partial = [path for _, path in _checkpoint_folders(root) if not _has_manifest(path)]
+    for path in partial:
+        shutil.rmtree(path, ignore_errors=True)
+    return partial
+
+
+def _checkpoint_folders(root: Path) -> list[tuple[int, Path]]:
     if not root.is_dir():
         return []
     found = []
@@ -70,39 +83,24 @@ def list_checkpoints(root: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def _has_manifest(folder: Path) -> bool:
+    return (folder / MANIFEST_NAME).is_file()
+
+
 def latest_checkpoint(root: Path) -> Path | None:
     found = list_checkpoints(root)
     return found[-1][1] if found else None
 
 
-def staging_root(root: Path) -> Path:
-    """An empty staging folder under ``root`` (left-overs of a crashed save are removed)."""
-    staging = root / STAGING_NAME
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    return staging
-
-
-def publish(staged: Path, root: Path) -> Path:
-    """Rename a complete staged checkpoint into ``root`` (atomic on one filesystem)."""
-    target = root / staged.name
-    if target.exists():
-        raise XmirError(f"{target} already exists; refusing to overwrite a checkpoint")
-    os.replace(staged, target)
-    _fsync_dir(root)
-    return target
-
-
 def rotate(root: Path, keep: int) -> None:
-    """Delete the oldest published checkpoints beyond the newest ``keep``."""
+    """Delete the oldest complete checkpoints beyond the newest ``keep``."""
     if keep < 1:
         return
     for _step, path in list_checkpoints(root)[:-keep]:
         shutil.rmtree(path)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

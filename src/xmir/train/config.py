@@ -14,7 +14,9 @@ from xmir.train.samplers import STRATEGIES
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LR_SCHEDULES = ("linear", "constant")
+REPORT_TO = ("none", "tensorboard", "wandb")  # where the Trainer also sends its logs
 SNAPSHOT_DIR = "snapshots"  # OUT/snapshots/step-N: the model at step N (--snapshot-at)
+CHECKPOINT_DIR = "checkpoints"  # OUT/checkpoints/checkpoint-N: what --resume continues from
 # Settings that do not change the trained weights: a resumed run may differ in these.
 _NOT_FINGERPRINTED = frozenset(
     {
@@ -26,6 +28,7 @@ _NOT_FINGERPRINTED = frozenset(
         "eval_subset_seed",
         "log_every",
         "snapshot_at",
+        "report_to",
     }
 )
 
@@ -72,6 +75,7 @@ class TrainConfig:
     save_every: int = 100
     keep_checkpoints: int = 2
     log_every: int = 10
+    report_to: str = "none"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -120,6 +124,8 @@ class TrainConfig:
             raise XmirError("Adam betas must lie in (0, 1)")
         if self.precision not in PRECISIONS:
             raise XmirError(f"--precision must be one of {', '.join(PRECISIONS)}")
+        if self.report_to not in REPORT_TO:
+            raise XmirError(f"--report-to must be one of {', '.join(REPORT_TO)}")
         if self.eval_every is not None and self.eval_data is None:
             raise XmirError("--eval-every needs --eval-data")
 

@@ -58,22 +58,26 @@ class PreparedRun:
         return summarise_mix(self.batches, self.pool.languages)
 
 
-def world_size_from_env() -> int:
-    """The data-parallel world size the launcher announced (torchrun, accelerate, MPI), as
-    accelerate reads it; 1 without a launcher."""
-    from accelerate.utils.environment import get_cpu_distributed_information
+def distributed_world_size() -> int:
+    """How many data-parallel processes the launcher started (torchrun, accelerate launch,
+    MPI), as accelerate's ``PartialState`` sees them; 1 without a launcher."""
+    return _distributed_state().num_processes
+
+
+def distributed_rank() -> int:
+    """This process's global rank (0 without a launcher)."""
+    return _distributed_state().process_index
+
+
+def _distributed_state() -> Any:
+    """accelerate's process state (set up once per process; the Trainer reuses it)."""
+    import torch
+    from accelerate import PartialState
 
     try:
-        return max(1, get_cpu_distributed_information().world_size)
-    except ValueError:
-        raise XmirError("the launcher's WORLD_SIZE (or MPI size) is not a number") from None
-
-
-def rank_from_env() -> int:
-    """This process's global rank as the launcher announced it (0 without a launcher)."""
-    from accelerate.utils.environment import get_cpu_distributed_information
-
-    return get_cpu_distributed_information().rank
+        return PartialState(cpu=not torch.cuda.is_available())
+    except ValueError as error:
+        raise XmirError(f"the launcher's distributed settings are unusable ({error})") from None
 
 
 def prepare_run(config: TrainConfig, world_size: int = 1) -> PreparedRun:

@@ -2,19 +2,21 @@
 
 What xmir adds to ``SentenceTransformerTrainer``: the batch plan (see
 :mod:`xmir.train.plan_dataset`), a per-step check that each rank's loss receives exactly its
-slice of the plan, atomic verified checkpoints (:mod:`xmir.train.checkpoints`), and the run
-metadata. The loss is MultipleNegativesRankingLoss (InfoNCE with in-batch negatives, scale =
+slice of the plan, the realised batch mix in every training log, verified checkpoints
+(manifests written by an ``on_save`` callback, see :mod:`xmir.train.checkpoints`), a model
+card, and the run metadata. The loss is MultipleNegativesRankingLoss (InfoNCE with in-batch negatives, scale =
 1 / temperature), or its GradCache variant for batches larger than memory allows; under data
 parallelism embeddings are gathered across devices.
 
 Output folder::
 
-    OUT/                a sentence-transformers model (at the end of the run)
+    OUT/                a sentence-transformers model with its card (at the end of the run)
     OUT/xmir-train.json run metadata (status "running" until the model is saved)
     OUT/batches.jsonl   the batch plan, one line per step and rank
     OUT/checkpoints/    checkpoint-<step> folders for --resume
     OUT/evals/          step-<N>.json when --eval-every is given
     OUT/snapshots/      step-<N>/ models when --snapshot-at is given
+    OUT/logs/           TensorBoard event files with --report-to tensorboard
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,9 +37,11 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
 from xmir.errors import XmirError
 from xmir.io import atomic_write_json
+from xmir.licenses import trained_model_licence
 from xmir.provenance import library_versions, utc_now
 from xmir.train.callbacks import (
     SNAPSHOT_DIR,
+    CheckpointManifests,
     LareqaEvalCallback,
     MixProgressCallback,
     SnapshotCallback,
@@ -44,14 +49,12 @@ from xmir.train.callbacks import (
 )
 from xmir.train.checkpoints import (
     CHECKPOINT_PREFIX,
+    discard_partial,
     list_checkpoints,
-    publish,
-    rotate,
-    staging_root,
     verify_checkpoint,
-    write_manifest,
 )
-from xmir.train.config import TrainConfig
+from xmir.train.config import CHECKPOINT_DIR, TrainConfig
+from xmir.train.model_card import save_with_card
 from xmir.train.plan_dataset import (
     ROW_COLUMN,
     ConsecutiveBatchSampler,
@@ -61,13 +64,14 @@ from xmir.train.plan_dataset import (
 )
 from xmir.train.prepare import (
     PreparedRun,
+    distributed_rank,
+    distributed_world_size,
     load_eval_set,
     plan_record,
     prepare_run,
-    rank_from_env,
-    world_size_from_env,
     write_batches,
 )
+from xmir.train.samplers import GlobalBatch, summarise_mix
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -75,18 +79,16 @@ if TYPE_CHECKING:
     from xmir.models.registry import LoadedModel
 
 RUN_FILE = "xmir-train.json"
-CHECKPOINT_DIR = "checkpoints"
 MAX_GRAD_NORM = 1.0
 
 
 class XmirTrainer(SentenceTransformerTrainer):
-    """SentenceTransformerTrainer that checks the plan slice per step and saves atomically."""
+    """SentenceTransformerTrainer that checks the plan slice per step and logs the realised
+    batch mix with the loss (so TensorBoard or W&B show it next to the loss curve)."""
 
-    def __init__(self, *args: Any, keep_checkpoints: int, manifest: dict[str, Any], **kwargs: Any):
+    def __init__(self, *args: Any, batches: Sequence[GlobalBatch] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.keep_checkpoints = keep_checkpoints
-        self.manifest_extra = manifest
-        self._staging: Path | None = None
+        self.batches = list(batches)
 
     def compute_loss(
         self,
@@ -98,6 +100,11 @@ class XmirTrainer(SentenceTransformerTrainer):
         if model.training:
             self._check_rows(inputs.get(ROW_COLUMN))
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs and self.batches:
+            logs = {**logs, **mix_so_far(self.batches, self.state.global_step)}
+        super().log(logs, start_time)
 
     def _check_rows(self, rows: torch.Tensor | None) -> None:
         step = self.state.global_step + 1
@@ -115,39 +122,16 @@ class XmirTrainer(SentenceTransformerTrainer):
                 "the batch plan"
             )
 
-    def _get_output_dir(self, trial: Any) -> str:
-        if self._staging is not None:
-            return str(self._staging)
-        return super()._get_output_dir(trial)
 
-    def _save_checkpoint(self, model: Any, trial: Any) -> None:
-        """Write into a staging folder, hash it, then rename it into place (all or nothing)."""
-        root = Path(self.args.output_dir)
-        main = self.is_world_process_zero()
-        step = self.state.global_step
-        try:
-            if main:
-                staging_root(root)
-            self.accelerator.wait_for_everyone()
-            self._staging = root / ".staging"
-            super()._save_checkpoint(model, trial)
-            self.accelerator.wait_for_everyone()
-            if main:
-                staged = self._staging / f"{CHECKPOINT_PREFIX}{step}"
-                write_manifest(staged, step, self.manifest_extra)
-                publish(staged, root)
-                rotate(root, self.keep_checkpoints)
-                shutil.rmtree(self._staging, ignore_errors=True)
-        except OSError as error:
-            if main:
-                shutil.rmtree(root / ".staging", ignore_errors=True)
-            raise XmirError(
-                f"could not write checkpoint {step} under {root} ({error.strerror or error}); "
-                "earlier checkpoints are intact: free disk space and rerun with --resume"
-            ) from error
-        finally:
-            self._staging = None
-        self.accelerator.wait_for_everyone()
+def mix_so_far(batches: Sequence[GlobalBatch], step: int) -> dict[str, float]:
+    """The realised batch mix of steps 1..``step``, as logged scalars."""
+    kinds = Counter(batch.kind for batch in batches[:step])
+    done = max(sum(kinds.values()), 1)
+    return {
+        "batch_mix/mono_share": round(kinds["mono"] / done, 4),
+        "batch_mix/mono_steps": kinds["mono"],
+        "batch_mix/cross_steps": kinds["cross"],
+    }
 
 
 # ----------------------------------------------------------------------------- building blocks
@@ -224,10 +208,13 @@ def training_arguments(
         ddp_backend="gloo" if on_cpu and run.world_size > 1 else None,
         save_strategy="steps",
         save_steps=config.save_every,
+        # One more than kept: the Trainer rotates before the newest checkpoint has its
+        # manifest; CheckpointManifests then keeps the newest ``keep_checkpoints`` sealed ones.
+        save_total_limit=config.keep_checkpoints + 1,
         logging_strategy="steps",
         logging_steps=config.log_every,  # a log gathers the loss across ranks: not every step
         logging_first_step=True,
-        report_to="none",
+        report_to=config.report_to,
         disable_tqdm=True,
         dataloader_drop_last=True,
         batch_sampler=ConsecutiveBatchSampler,
@@ -252,29 +239,42 @@ def train(
     from xmir.models.registry import load_model
 
     out = Path(config.out)
-    world_size = world_size_from_env()
-    main = rank_from_env() == 0
+    world_size = distributed_world_size()
+    main = distributed_rank() == 0
     recorded = read_run_record(out)
     if resume and recorded is not None and recorded.get("status") == "finished":
         return recorded
+    precision = resolve_precision(config.precision)  # impossible choices fail before any work
+    check_reporting(config.report_to)
     checkpoint = resume_point(config, out, recorded, resume=resume, check_fresh=main)
+    if main:
+        discard_partial(out / CHECKPOINT_DIR)  # saves cut off by a crash
     run = prepare_run(config, world_size)
     loaded = load_model(config.model, device="cpu")  # the trainer moves it to its device
     model = loaded.model
     if config.max_seq_length is not None:
         model.max_seq_length = config.max_seq_length
     frozen = freeze_word_embeddings(model) if config.freeze_embeddings else 0
-    precision = resolve_precision(config.precision)
     metadata = run_metadata(config, run, loaded, model, frozen, precision, recorded, checkpoint)
     if main:
         write_batches(run, out)
         atomic_write_json(out / RUN_FILE, metadata)
 
-    progress = MixProgressCallback(run.batches)
-    extra: list[TrainerCallback] = [progress]
+    def save(trained: SentenceTransformer, folder: Path, steps: int | None = None) -> None:
+        mix = summarise_mix(run.batches[:steps], run.pool.languages)
+        save_model_atomically(trained, folder, metadata, mix)
+
+    manifests = CheckpointManifests(
+        out / CHECKPOINT_DIR, config.keep_checkpoints, {"config_fingerprint": config.fingerprint()}
+    )
+    extra: list[TrainerCallback] = [MixProgressCallback(run.batches), manifests]
     if config.snapshot_at:
         extra.append(
-            SnapshotCallback(config.snapshot_at, out / SNAPSHOT_DIR, save_model_atomically)
+            SnapshotCallback(
+                config.snapshot_at,
+                out / SNAPSHOT_DIR,
+                lambda trained, folder: save(trained, folder, int(folder.name.split("-")[-1])),
+            )
         )
     evaluator = _eval_callback(config, loaded, out)
     if evaluator is not None:
@@ -294,18 +294,29 @@ def train(
         ),
         loss=build_loss(model, config, world_size),
         callbacks=[*extra, *callbacks],
-        keep_checkpoints=config.keep_checkpoints,
-        manifest={"config_fingerprint": config.fingerprint()},
+        batches=run.batches,
     )
     for default in (PrinterCallback, ProgressCallback):
         trainer.remove_callback(default)
+    if config.report_to == "tensorboard":
+        _log_to(trainer, out / LOGS_DIR, main)
     start_step = _checkpoint_step(checkpoint)
     clock = time.perf_counter()
-    output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    try:
+        output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except OSError as error:
+        if manifests.saving is None:
+            raise
+        if main:
+            discard_partial(out / CHECKPOINT_DIR)
+        raise XmirError(
+            f"could not write checkpoint {manifests.saving} under {out / CHECKPOINT_DIR} "
+            f"({error.strerror or error}); earlier checkpoints are intact: free disk space "
+            "and rerun with --resume"
+        ) from error
     seconds = time.perf_counter() - clock
     trainer.accelerator.wait_for_everyone()
     if main:
-        save_model_atomically(model, out)
         steps_now = trainer.state.global_step - start_step
         metadata.update(
             status="finished",
@@ -326,9 +337,35 @@ def train(
             evaluations=(recorded or {}).get("evaluations", [])
             + (evaluator.summaries if evaluator else []),
         )
+        save(model, out)
         atomic_write_json(out / RUN_FILE, metadata)
     trainer.accelerator.wait_for_everyone()
     return metadata
+
+
+LOGS_DIR = "logs"
+
+
+def check_reporting(report_to: str) -> None:
+    """Fail before any work when the chosen logging integration is not installed."""
+    from transformers.integrations import is_tensorboard_available, is_wandb_available
+
+    available = {"tensorboard": is_tensorboard_available, "wandb": is_wandb_available}
+    if report_to in available and not available[report_to]():
+        raise XmirError(f"--report-to {report_to} needs the {report_to} package: pip install it")
+
+
+def _log_to(trainer: XmirTrainer, folder: Path, main: bool) -> None:
+    """Point the Trainer's TensorBoard callback at ``folder`` (only the main process writes)."""
+    from transformers.integrations import TensorBoardCallback
+
+    trainer.pop_callback(TensorBoardCallback)
+    writer = None
+    if main:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(log_dir=str(folder))
+    trainer.add_callback(TensorBoardCallback(tb_writer=writer))
 
 
 def dry_run(config: TrainConfig, world_size: int | None = None) -> PreparedRun:
@@ -336,7 +373,7 @@ def dry_run(config: TrainConfig, world_size: int | None = None) -> PreparedRun:
     out = Path(config.out)
     if (out / RUN_FILE).exists():
         raise XmirError(f"{out} holds a training run; give --dry-run another --out folder")
-    run = prepare_run(config, world_size or world_size_from_env())
+    run = prepare_run(config, world_size or distributed_world_size())
     write_batches(run, out)
     return run
 
@@ -385,17 +422,37 @@ def resume_point(
     return latest
 
 
+def base_model_names(spec: str) -> dict[str, str | None]:
+    """``spec``, a name to show (a folder's own name, not its path) and the hub id of the
+    weights behind it (e5-small-q4 is a dequantized copy of intfloat/multilingual-e5-small;
+    None for a folder), for the model card."""
+    from xmir.models.spec import OFFLINE_DEFAULT, REGISTRY, parse_model_spec
+
+    parsed = parse_model_spec(spec)
+    hub_id: str | None = None
+    if parsed.kind == "hub":
+        hub_id = parsed.target
+    elif parsed.kind == "named":
+        named = "multilingual-e5-small" if parsed.target == OFFLINE_DEFAULT else parsed.target
+        hub_id = REGISTRY[named].source
+    name = Path(parsed.target).name if parsed.kind == "path" else spec
+    return {"spec": spec, "name": name, "hub_id": hub_id}
+
+
 def _checkpoint_step(checkpoint: Path | None) -> int:
     return int(checkpoint.name[len(CHECKPOINT_PREFIX) :]) if checkpoint else 0
 
 
-def save_model_atomically(model: SentenceTransformer, out: Path) -> None:
-    """Save the model into a staging folder, then move each entry into ``out``."""
+def save_model_atomically(
+    model: SentenceTransformer, out: Path, metadata: dict[str, Any], mix: dict[str, Any]
+) -> None:
+    """Save the model with its model card (see :mod:`xmir.train.model_card`) into a staging
+    folder, then move each entry into ``out``."""
     staging = out / ".final-model"
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        model.save(str(staging), create_model_card=False)
+        save_with_card(model, staging, metadata, mix)
         for entry in sorted(staging.iterdir()):
             target = out / entry.name
             if target.is_dir() and not target.is_symlink():
@@ -467,6 +524,14 @@ def run_metadata(
             else "linear warmup then linear decay",
             "warmup_steps": config.warmup_steps(run.total_steps),
             "max_grad_norm": MAX_GRAD_NORM,
+        },
+        "licenses": {
+            "trained_model": trained_model_licence(
+                {**base_model_names(loaded.spec), **loaded.license},
+                [run.data.name],
+            ),
+            "note": "a model trained on data with non-commercial or share-alike terms is "
+            "reported with those terms",
         },
         "precision": precision,
         "device": "cuda" if torch.cuda.is_available() else "cpu",
