@@ -32,7 +32,7 @@ def data_dir() -> Path:
     value = os.environ.get(DATA_DIR_ENV)
     if not value:
         pytest.skip(f"{DATA_DIR_ENV} is not set: point it at the evaluation data directory")
-    path = Path(value).expanduser()
+    path = Path(value).expanduser().resolve()  # absolute: tests may change directory
     if not path.is_dir():
         pytest.skip(f"{DATA_DIR_ENV}={value} is not a directory")
     return path

@@ -339,7 +339,7 @@ def test_cli_samples_topics_and_refuses_max_topics_for_lareqa(
     lareqa = ["eval", "--model", str(tiny_model_dir), "--dataset", "xquad-r", "--max-topics", "2"]
     refused = CliRunner().invoke(app, lareqa)
     assert refused.exit_code == 2
-    assert "--max-topics applies to miracl only" in refused.output
+    assert "--max-topics: MIRACL options; xquad-r has no corpus to search" in refused.output
 
 
 @pytest.mark.parametrize(
