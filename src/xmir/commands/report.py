@@ -15,7 +15,10 @@ from xmir.sweep.table import MainTable, format_cell, row_label
 @user_errors
 def report_command(
     sweep_dir: Annotated[
-        Path, typer.Argument(metavar="DIR", help="A folder made by `xmir sweep`.")
+        Path,
+        typer.Argument(
+            metavar="DIR", help="A folder made by `xmir sweep` (one sweep, or a study of several)."
+        ),
     ],
     out: Annotated[
         Path | None, typer.Option(help="Where to write the report (default: DIR/report).")
