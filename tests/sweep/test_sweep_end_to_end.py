@@ -26,10 +26,15 @@ def _sweep(
 
 
 def _evals(folder: Path) -> dict[str, dict[str, object]]:
-    return {
-        path.parent.name: json.loads(path.read_text())
-        for path in folder.glob("runs/*/eval-xquad-r.json")
-    }
+    """Each finished run's evaluation (gzipped once the run finished)."""
+    from xmir.sweep.layout import read_json
+
+    found = {}
+    for path in folder.glob("runs/*/eval-xquad-r.json.gz"):
+        document = read_json(path.with_suffix(""))
+        assert document is not None, path
+        found[path.parent.name] = document
+    return found
 
 
 @pytest.mark.slow
@@ -65,7 +70,7 @@ def test_sweep_train_eval_report_end_to_end(
     for run in ("model-hybrid0.5-b4-s0", "model-mono-b4-s0"):
         folder = first / "runs" / run
         assert not (folder / "model").exists()  # weights deleted after evaluation
-        assert (folder / "train" / "batches.jsonl").is_file()
+        assert (folder / "train" / "batches.jsonl.gz").is_file()
         mix = json.loads((folder / "result.json").read_text())["train"]["batch_mix"]
         assert mix["steps"] == 2 and mix["pairs"] == 8
     assert (
