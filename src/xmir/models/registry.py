@@ -85,17 +85,10 @@ def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
     if parsed.layers is not None:
         full_depth = truncate_layers(model, parsed.layers, spec=parsed.text)
         description += f"; first {parsed.layers} of {full_depth} layers"
-    total = sum(p.numel() for p in model.parameters())
-    return LoadedModel(
-        model=model,
+    return _describe(
+        model,
         spec=parsed.text,
         description=description,
-        total_params=total,
-        non_embedding_params=total - embedding_params(model) - unused_pooler_params(model),
-        query_prefix=model.prompts.get("query", "") or "",
-        passage_prefix=model.prompts.get("passage", "") or "",
-        max_seq_length=int(model.max_seq_length or 0),
-        weights_sha256=weights_sha256(model),
         source=source,
         license=model_license(
             parsed.kind,
@@ -110,20 +103,38 @@ def as_loaded_model(model: SentenceTransformer | LoadedModel) -> LoadedModel:
     is described the same way (name, parameter counts, prompts, weights hash)."""
     if isinstance(model, LoadedModel):
         return model
-    total = sum(p.numel() for p in model.parameters())
     name = str(getattr(model.model_card_data, "model_name", None) or "") or type(model).__name__
-    return LoadedModel(
-        model=model,
+    return _describe(
+        model,
         spec=name,
         description=f"in-memory model {name}",
+        source="a SentenceTransformer passed in by the caller",
+        license=model_license("in-memory", None, None),
+    )
+
+
+def _describe(
+    model: SentenceTransformer,
+    *,
+    spec: str,
+    description: str,
+    source: str,
+    license: dict[str, Any],
+) -> LoadedModel:
+    """The record of a loaded encoder: sizes (no embeddings, no unused pooler), prompts, hash."""
+    total = sum(p.numel() for p in model.parameters())
+    return LoadedModel(
+        model=model,
+        spec=spec,
+        description=description,
         total_params=total,
         non_embedding_params=total - embedding_params(model) - unused_pooler_params(model),
         query_prefix=model.prompts.get("query", "") or "",
         passage_prefix=model.prompts.get("passage", "") or "",
         max_seq_length=int(model.max_seq_length or 0),
         weights_sha256=weights_sha256(model),
-        source="a SentenceTransformer passed in by the caller",
-        license=model_license("in-memory", None, None),
+        source=source,
+        license=license,
     )
 
 
