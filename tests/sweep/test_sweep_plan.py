@@ -223,10 +223,9 @@ PINNED_FINGERPRINTS = {
     "e5-small-q4-L6-cross-b32-s1": "d6fb41bd60f3a034",
     "e5-small-q4-L6-hybrid0.5-b32-s1": "2cf350a06429de95",
 }
-PINNED_COSTS_S = {"L1-none": 25.162, "L1-mono": 95.386, "L2-none": 30.427, "L6-mono": 280.43}
 
 
-def test_fingerprints_and_costs_of_an_existing_study_spec_are_unchanged() -> None:
+def test_fingerprints_of_an_existing_study_spec_are_unchanged() -> None:
     from xmir.sweep.prepare import plan_sweep
     from xmir.sweep.spec import load_spec
 
@@ -236,6 +235,3 @@ def test_fingerprints_and_costs_of_an_existing_study_spec_are_unchanged() -> Non
     assert [e.model_dump() for e in spec.eval] == [
         {"dataset": "xquad-r", "max_questions": 300, "subset_seed": 0}
     ]
-    for short, seconds in PINNED_COSTS_S.items():
-        run_id = next(r for r in sweep.fingerprints if r.startswith(f"e5-small-q4-{short}"))
-        assert sweep.costs[run_id].total_s == pytest.approx(seconds, abs=1e-3)

@@ -17,14 +17,16 @@ from pathlib import Path
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import EvalSet, MiraclEvalSet, SweepSpec
 
-# Seconds on the reference CPU (see the module docstring). Training: 32 pairs per step with
-# frozen word embeddings took about 0.8 s at 1 layer and 2.3 s at 4 layers. Encoding the
-# XQuAD-R 300-question subset (5,710 texts) took 26-86 s at 1-4 layers on a busy machine.
-TRAIN_PAIR_LAYER_S = 0.0155  # one (query, passage) pair, forward + backward, one layer
-TRAIN_PAIR_FIXED_S = 0.010  # per pair, independent of depth (embeddings, optimizer, data)
+# Seconds on the reference CPU (see the module docstring), from the offline study v2 runs
+# that shared the machine with nothing else: 64 steps of 32 pairs with frozen word
+# embeddings took 32 s at 1 layer, 50 s at 2 and 88 s at 4 (process start included); the
+# same runs next to other work took up to 3x longer. Encoding the XQuAD-R 300-question
+# sample (about 6,400 texts) took 9 s at 1 layer and 42 s at 4.
+TRAIN_PAIR_LAYER_S = 0.009  # one (query, passage) pair, forward + backward, one layer
+TRAIN_PAIR_FIXED_S = 0.003  # per pair, independent of depth (embeddings, optimizer, data)
 ENCODE_TEXT_LAYER_S = 0.0008  # one short text, forward only, one layer
 ENCODE_TEXT_FIXED_S = 0.0012  # per text, independent of depth (tokenise, pool, score)
-TRAIN_START_S = 18.0  # python + torch + data, overlap guard and batch plan, model load
+TRAIN_START_S = 8.0  # python + torch + data, overlap guard and batch plan, model load
 EVAL_START_S = 12.0  # python + torch + data + model load
 REFERENCE_HIDDEN = 384
 
