@@ -14,6 +14,7 @@ from xmir.sweep.figures import (
     _pyplot,
     _save,
     colour,
+    display_label,
     format_params,
 )
 from xmir.sweep.results import SweepResults
@@ -235,14 +236,15 @@ def plot_bias(rows: list[BiasRow], steps: int | None, path: Path) -> Path | None
         x = [r.params for r in mine]
         for ax, metric in zip(axes, ("rank_distance", "mrc", "own_share@10"), strict=True):
             c = colour(label, labels)
-            ax.plot(x, [r.raw[metric].mean for r in mine], marker="o", color=c, label=f"{label}")
+            name = display_label(label)
+            ax.plot(x, [r.raw[metric].mean for r in mine], marker="o", color=c, label=name)
             ax.plot(
                 x,
                 [r.centered[metric].mean for r in mine],
                 marker="x",
                 linestyle="--",
                 color=c,
-                label=f"{label} centred",
+                label=f"{name} centred",
             )
     for ax, title in zip(
         axes,
