@@ -29,6 +29,7 @@ from xmir.sweep.study_tables import (
     budget_table,
     differences_table,
     frontier_table,
+    md_table,
     trends_table,
 )
 from xmir.sweep.table import MainTable, format_cell, main_table, row_label
@@ -111,13 +112,6 @@ def _figures(
         )
     candidates["batch_mix"] = figures.plot_batch_mix(summary, folder / "batch_mix.png")
     return {key: path for key, path in candidates.items() if path is not None}
-
-
-def _md_table(headers: list[str], rows: list[list[str]], align: list[str] | None = None) -> str:
-    align = align or ["---"] * len(headers)
-    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _markdown(
@@ -322,7 +316,7 @@ def _table_markdown(table: MainTable, summary: Summary) -> str:
             [row.size if row.size != previous else "", row_label(row, many), str(row.seeds), *cells]
         )
         previous = row.size
-    return _md_table(headers, rows, ["---", "---", "---:"] + ["---:"] * len(table.columns))
+    return md_table(headers, rows, ["---", "---", "---:"] + ["---:"] * len(table.columns))
 
 
 _CAPTIONS = {
@@ -395,7 +389,7 @@ def _batch_mix_section(summary: Summary) -> list[str]:
         "realised mono share",
         "same-language pairs",
     ]
-    return ["## Realised batch mix", "", _md_table(headers, rows), ""]
+    return ["## Realised batch mix", "", md_table(headers, rows), ""]
 
 
 def _write_csv(results: SweepResults, path: Path) -> Path:

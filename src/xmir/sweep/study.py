@@ -8,7 +8,8 @@ are resampled jointly (paired over question ids, independent over seeds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import stats
@@ -92,8 +93,6 @@ def cells(results: SweepResults, *, n_resamples: int = N_RESAMPLES) -> list[Cell
 
 def _seed(*parts: object) -> int:
     """A stable bootstrap seed per cell, so a report is reproducible."""
-    import hashlib
-
     return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:4], "big")
 
 
@@ -244,8 +243,6 @@ def _difference(cell: Cellwise, label: str, other: str, setting: str) -> Differe
 
 
 def _with_q(d: Difference, q: float) -> Difference:
-    from dataclasses import replace
-
     return replace(d, q_value=q)
 
 
@@ -262,8 +259,6 @@ def reference_spreads(found: list[Difference]) -> dict[tuple[str, str, str, str,
 def with_reference_spread(found: list[Difference]) -> list[Difference]:
     """Single-seed differences take the seed spread measured for the same comparison at
     another budget (so a one-seed difference is never called real on a test over queries)."""
-    from dataclasses import replace
-
     spreads = reference_spreads(found)
     return [
         d
