@@ -125,3 +125,16 @@ def test_a_missing_reporting_package_fails_before_any_model_loads(
     result = runner.invoke(app, _args(toy_data_dir, tmp_path / "out", "--report-to", "WandB"))
     assert result.exit_code == 2, result.output
     assert "--report-to wandb needs the wandb package" in result.output
+
+
+def test_dry_run_reports_the_zero_shot_guard_per_eval_set(data_dir: Path, tmp_path: Path) -> None:
+    """MLQA-R against XQuAD-R: no whole-text match, but shared long runs and two shared
+    Wikipedia articles, whose items are dropped and counted."""
+    args = ["train", "--model", "unused", "--train-data", "mlqa-r", "--data-dir", str(data_dir)]
+    args += ["--eval-data", "xquad-r", "--steps", "3", "--out", str(tmp_path / "p"), "--dry-run"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "zero-shot check against xquad-r: clean (0 exact, 0 normalised matches;" in text
+    assert "shared runs of 8+ words; 2 shared article titles)" in text
+    assert re.search(r"dropped \d+ training item id\(s\)", text)

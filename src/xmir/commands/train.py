@@ -336,11 +336,25 @@ def print_mix(plan: dict[str, Any]) -> None:
     console.print(languages)
     overlap = plan["overlap_check"]
     if overlap.get("checked"):
-        state = "clean" if overlap["clean"] else "OVERLAP (allowed)"
-        console.print(
-            f"zero-shot check against {overlap['eval_name']}: {state} "
-            f"({overlap['exact_matches']} exact, {overlap['normalised_matches']} normalised matches)"
-        )
+        for report in overlap.get("eval_sets", [overlap]):
+            state = "clean" if report["clean"] else "OVERLAP (allowed)"
+            titles = report.get("title_matches")
+            console.print(
+                f"zero-shot check against {report['eval_name']}: {state} "
+                f"({report['exact_matches']} exact, {report['normalised_matches']} normalised "
+                f"matches; {report.get('ngram_matches', 0)} shared runs of "
+                f"{report.get('ngram_words', 8)}+ words; "
+                + (
+                    f"{titles} shared article titles)"
+                    if isinstance(titles, int)
+                    else "titles not checked)"
+                )
+            )
+        if overlap.get("dropped_item_ids"):
+            console.print(
+                f"dropped {overlap['dropped_item_ids']} training item id(s) that share a long run "
+                "or an article with an evaluation set (every translation)"
+            )
     else:
         console.print(f"zero-shot check: not run ({overlap.get('reason')})")
 
