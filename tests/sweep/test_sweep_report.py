@@ -82,6 +82,7 @@ def test_known_answer_level_within_seed_noise(tmp_path: Path) -> None:
     text = "\n".join(report.answer)
     assert "Against cross, hybrid0.5 is level" in text or "within training noise" in text
     assert not re.search(r"Against cross, hybrid0\.5 is (ahead|behind)", text)
+    assert "is not distinguishable (the interval includes 0) at 1.8M, 3.6M and 7.2M." in text
 
 
 def _values_behind(size: int, label: str, seed: int | None, setting: str) -> float:
@@ -98,6 +99,7 @@ def test_known_answer_behind_everywhere(tmp_path: Path) -> None:
         "1.8M, 3.6M and 7.2M."
     ) in text
     assert "is mono at 1.8M, 3.6M and 7.2M" in text
+    assert "hybrid0.5 is distinguishably the worse all-rounder at 1.8M, 3.6M and 7.2M." in text
     assert "| **mono** |" in markdown
 
 

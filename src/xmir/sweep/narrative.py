@@ -101,7 +101,30 @@ def all_round_sentence(rounds: list[AllRoundCell], hybrid: str) -> str:
             if r.standing is not None
         )
         text += f" {hybrid}'s standing ({STANDING_NOTE}; 95% interval) is {parts}."
+        text += " " + standing_clarity_sentence(standings, hybrid)
     return text
+
+
+def standing_clarity_sentence(standings: list[AllRoundCell], hybrid: str) -> str:
+    """Where the standing's interval excludes 0 (a clear all-round winner) and where not."""
+    better = [r for r in standings if r.standing is not None and r.standing.high < 0]
+    worse = [r for r in standings if r.standing is not None and r.standing.low > 0]
+    tied = [r for r in standings if r not in better and r not in worse]
+    parts = []
+    if better:
+        parts.append(f"{hybrid} is distinguishably the better all-rounder at {_sizes(better)}")
+    if worse:
+        parts.append(f"{hybrid} is distinguishably the worse all-rounder at {_sizes(worse)}")
+    if tied:
+        parts.append(
+            f"the all-round comparison is not distinguishable (the interval includes 0) at "
+            f"{_sizes(tied)}"
+        )
+    return "By these intervals, " + "; ".join(parts) + "."
+
+
+def _sizes(cells: list[AllRoundCell]) -> str:
+    return listing(size(r.cell.params) for r in cells)
 
 
 def standing_trend_sentence(trend: Trend, hybrid: str) -> str:
