@@ -172,24 +172,26 @@ def budget_sentence(rounds: list[AllRoundCell], hybrid: str) -> str:
         by_model.setdefault(r.cell.model, []).append(r)
     parts = []
     for cells in sorted(by_model.values(), key=lambda c: c[0].cell.params):
+        cells = sorted((r for r in cells if r.standing is not None), key=lambda r: r.cell.steps)
         if len(cells) < 2:
             continue
-        cells = sorted(cells, key=lambda r: r.cell.steps)
-        first, last = cells[0], cells[-1]
-        if first.standing is None or last.standing is None:
-            continue
+        first, last = cells[0].standing, cells[-1].standing
+        assert first is not None and last is not None
         direction = (
-            "does not move distinguishably"
-            if _overlap(
-                first.standing.low, first.standing.high, last.standing.low, last.standing.high
-            )
-            else ("improves" if last.standing.estimate < first.standing.estimate else "worsens")
+            "does not move distinguishably: the first and last intervals overlap"
+            if _overlap(first.low, first.high, last.low, last.high)
+            else ("improves" if last.estimate < first.estimate else "worsens")
+        )
+        path = " → ".join(
+            f"{r.standing.estimate:+.3f} [{r.standing.low:+.3f}, {r.standing.high:+.3f}] "
+            f"({r.cell.steps})"
+            for r in cells
+            if r.standing is not None
         )
         winners = " → ".join(f"{r.winner} ({r.cell.steps})" for r in cells)
         parts.append(
-            f"at {size(first.cell.params)}, {hybrid}'s standing goes from "
-            f"{first.standing.estimate:+.3f} at {first.cell.steps} steps to "
-            f"{last.standing.estimate:+.3f} at {last.cell.steps} steps ({direction}; best "
+            f"at {size(cells[0].cell.params)}, {hybrid}'s standing by budget (steps) is {path}; "
+            f"from {cells[0].cell.steps} to {cells[-1].cell.steps} steps it {direction} (best "
             f"all-rounder by budget: {winners})"
         )
     if not parts:
