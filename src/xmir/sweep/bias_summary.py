@@ -87,9 +87,16 @@ def bias_rows(results: SweepResults) -> list[BiasRow]:
     return sorted(rows, key=lambda r: (r.dataset, r.steps, r.params, r.label))
 
 
+# The bias metrics compared between strategies, and +1 where a lower value means less bias.
+COMPARED_BIAS_METRICS = {"rank_distance": 1.0, "mrc": -1.0, "own_share@10": 1.0}
+
+
 @dataclass(frozen=True)
 class BiasComparison:
-    """Rank distance of ``label`` against ``other`` at one size and budget."""
+    """One bias metric of ``label`` against ``other`` at one size and budget.
+
+    Differences are oriented so that a negative value means ``label`` is less biased
+    (Mean Rank Correlation, where higher is better, is negated)."""
 
     dataset: str
     model: str
@@ -101,35 +108,42 @@ class BiasComparison:
     centered_diff: float
     raw_spread: float | None
     centered_spread: float | None
-    centered_vs_raw: float  # centred label minus raw label
+    centered_vs_raw: float  # centred label minus raw label, oriented the same way
+    metric: str = "rank_distance"
 
     @property
     def raw_verdict(self) -> str:
-        return _lower_or_not(self.raw_diff, self.raw_spread)
+        return _less_or_not(self.raw_diff, self.raw_spread)
 
     @property
     def centered_verdict(self) -> str:
-        return _lower_or_not(self.centered_diff, self.centered_spread)
+        return _less_or_not(self.centered_diff, self.centered_spread)
 
     @property
     def stacks(self) -> bool:
-        """Centred ``label`` is below both centred ``other`` and raw ``label``."""
-        return self.centered_verdict == "lower" and self.centered_vs_raw < 0
+        """Centred ``label`` is less biased than both centred ``other`` and raw ``label``."""
+        return self.centered_verdict == LESS_BIASED and self.centered_vs_raw < 0
 
 
-def _lower_or_not(diff: float, spread: float | None) -> str:
+LESS_BIASED = "less biased"
+MORE_BIASED = "more biased"
+
+
+def _less_or_not(diff: float, spread: float | None) -> str:
+    """Less biased only when the difference is beyond the seed-to-seed spread."""
     if math.isnan(diff):
         return "unknown"
     margin = spread or 0.0
     if diff < -margin:
-        return "lower"
+        return LESS_BIASED
     if diff > margin:
-        return "higher"
+        return MORE_BIASED
     return "within seed spread"
 
 
 def bias_comparisons(rows: list[BiasRow], labels: list[str]) -> list[BiasComparison]:
-    """Every ``label`` against mono and cross where both ran at the same size and budget."""
+    """Every ``label`` against mono and cross where both ran at the same size and budget,
+    for each metric of :data:`COMPARED_BIAS_METRICS`."""
     index = {(r.dataset, r.model, r.steps, r.label): r for r in rows}
     found = []
     for r in rows:
@@ -139,21 +153,23 @@ def bias_comparisons(rows: list[BiasRow], labels: list[str]) -> list[BiasCompari
             o = index.get((r.dataset, r.model, r.steps, other))
             if o is None:
                 continue
-            raw, cen = r.raw["rank_distance"], r.centered["rank_distance"]
-            o_raw, o_cen = o.raw["rank_distance"], o.centered["rank_distance"]
-            found.append(
-                BiasComparison(
-                    r.dataset,
-                    r.model,
-                    r.params,
-                    r.steps,
-                    r.label,
-                    other,
-                    raw.mean - o_raw.mean,
-                    cen.mean - o_cen.mean,
-                    pooled_spread(raw.std, o_raw.std),
-                    pooled_spread(cen.std, o_cen.std),
-                    cen.mean - raw.mean,
+            for metric, sign in COMPARED_BIAS_METRICS.items():
+                raw, cen = r.raw[metric], r.centered[metric]
+                o_raw, o_cen = o.raw[metric], o.centered[metric]
+                found.append(
+                    BiasComparison(
+                        r.dataset,
+                        r.model,
+                        r.params,
+                        r.steps,
+                        r.label,
+                        other,
+                        sign * (raw.mean - o_raw.mean),
+                        sign * (cen.mean - o_cen.mean),
+                        pooled_spread(raw.std, o_raw.std),
+                        pooled_spread(cen.std, o_cen.std),
+                        sign * (cen.mean - raw.mean),
+                        metric,
+                    )
                 )
-            )
     return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xmir.sweep.bias_summary import BiasComparison
+from xmir.sweep.bias_summary import LESS_BIASED, BiasComparison
 from xmir.sweep.figures import DATASET_TITLES, SETTING_TITLES, format_params
 from xmir.sweep.study import AllRoundCell, StudyStats, Synergy, Trend
 from xmir.sweep.verdicts import AHEAD, BEHIND, LEVEL, NOISE, movement
@@ -266,31 +266,49 @@ def synergy_sentence(found: list[Synergy], main_budget: int | None) -> str:
     return text
 
 
+BIAS_METRIC_NAMES = {
+    "rank_distance": "rank distance",
+    "mrc": "Mean Rank Correlation",
+    "own_share@10": "own-language share@10",
+}
+
+
 def bias_sentence(found: list[BiasComparison], hybrid: str, main_budget: int | None) -> str:
-    """Does hybrid's rank-distance reduction against mono survive centering; do they stack?"""
-    rows = [b for b in found if b.steps == main_budget and b.label == hybrid and b.other == "mono"]
-    if not rows:
+    """Per bias metric: is hybrid less biased than mono beyond the seed spread, does that
+    survive post-hoc centering of both, and do centering and hybrid training stack?"""
+    mine = [b for b in found if b.steps == main_budget and b.label == hybrid and b.other == "mono"]
+    if not mine:
         return ""
-    rows.sort(key=lambda b: b.params)
-    reduces = [b for b in rows if b.raw_verdict == "lower"]
-    survives = [b for b in reduces if b.centered_verdict == "lower"]
-    stacks = [b for b in rows if b.stacks]
-    sizes_raw = listing(size(b.params) for b in reduces) or "no size"
-    text = (
-        f"**Language bias (rank distance, {main_budget} steps).** {hybrid} has a lower rank "
-        f"distance than mono by more than the seed spread at {sizes_raw} (of {len(rows)}). "
-    )
-    if all(b.centered_diff != b.centered_diff for b in rows):  # NaN: no centred variant stored
-        return text + "The evaluations hold no centred variant, so centering is not compared."
-    if reduces:
-        text += (
-            f"After post-hoc language centering of both, the reduction survives at "
-            f"{listing(size(b.params) for b in survives) or 'no size'}. "
+    parts = []
+    for metric, name in BIAS_METRIC_NAMES.items():
+        rows = sorted((b for b in mine if b.metric == metric), key=lambda b: b.params)
+        if not rows or all(b.raw_diff != b.raw_diff for b in rows):  # NaN: not recorded
+            continue
+        reduces = [b for b in rows if b.raw_verdict == LESS_BIASED]
+        text = (
+            f"by {name}, {hybrid} is less biased than mono by more than the seed spread at "
+            f"{_sizes_of(reduces)} (of {len(rows)})"
         )
-    text += (
-        f"Centering and hybrid training stack (centred {hybrid} below both centred mono and raw "
-        f"{hybrid}) at {listing(size(b.params) for b in stacks) or 'no size'}. "
-        "Centering alone moves the untrained and every trained encoder; see the bias table for "
-        "own-language share@10 and Mean Rank Correlation next to rank distance."
+        if all(b.centered_diff != b.centered_diff for b in rows):
+            parts.append(text + "; no centred variant is stored")
+            continue
+        survives = [b for b in reduces if b.centered_verdict == LESS_BIASED]
+        stacks = [b for b in rows if b.stacks]
+        if reduces:
+            text += f"; after centering both, this survives at {_sizes_of(survives)}"
+        text += f"; centering and hybrid training stack at {_sizes_of(stacks)}"
+        parts.append(text)
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return (
+        f"**Language bias ({main_budget} steps).** {text[0].upper()}{text[1:]}. Less biased: "
+        "lower rank distance, higher Mean Rank Correlation, lower own-language share; centering "
+        "subtracts each language's mean embedding (no labels); stacking = centred "
+        f"{hybrid} less biased than both centred mono and raw {hybrid}. Centering alone moves "
+        "the untrained and every trained encoder (bias table)."
     )
-    return text
+
+
+def _sizes_of(rows: list[BiasComparison]) -> str:
+    return listing(size(b.params) for b in rows) or "no size"
