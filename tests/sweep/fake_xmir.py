@@ -147,15 +147,20 @@ def evaluate(args: argparse.Namespace) -> None:
                 for s in ("mono", "cross", "multi")
             },
         },
-        "model": {
-            "spec": args.model,
-            "total_params": 1000 + layers,
-            "non_embedding_params": 100 * layers,
-            "weights_sha256": hashlib.sha256(identity.encode()).hexdigest(),
-            "description": "fake",
-        },
+        "model": _model_record(args, identity, layers),
     }
     Path(args.out).write_text(json.dumps(document))
+
+
+def _model_record(args: argparse.Namespace, identity: str, layers: int) -> dict[str, object]:
+    """The result's model block: sizes from the layer count, a hash of the run identity."""
+    return {
+        "spec": args.model,
+        "total_params": 1000 + layers,
+        "non_embedding_params": 100 * layers,
+        "weights_sha256": hashlib.sha256(identity.encode()).hexdigest(),
+        "description": "fake",
+    }
 
 
 def _miracl_document(args: argparse.Namespace, identity: str, layers: int) -> dict[str, object]:
@@ -177,13 +182,7 @@ def _miracl_document(args: argparse.Namespace, identity: str, layers: int) -> di
         "task": "miracl",
         "dataset": {"name": "miracl", "languages": langs},
         "settings": {"mono": {**mean, "per_language": per_language}},
-        "model": {
-            "spec": args.model,
-            "total_params": 1000 + layers,
-            "non_embedding_params": 100 * layers,
-            "weights_sha256": hashlib.sha256(identity.encode()).hexdigest(),
-            "description": "fake",
-        },
+        "model": _model_record(args, identity, layers),
     }
 
 

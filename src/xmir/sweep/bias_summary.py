@@ -91,6 +91,10 @@ def bias_rows(results: SweepResults) -> list[BiasRow]:
 COMPARED_BIAS_METRICS = {"rank_distance": 1.0, "mrc": -1.0, "own_share@10": 1.0}
 
 
+LESS_BIASED = "less biased"
+MORE_BIASED = "more biased"
+
+
 @dataclass(frozen=True)
 class BiasComparison:
     """One bias metric of ``label`` against ``other`` at one size and budget.
@@ -109,7 +113,7 @@ class BiasComparison:
     raw_spread: float | None
     centered_spread: float | None
     centered_vs_raw: float  # centred label minus raw label, oriented the same way
-    metric: str = "rank_distance"
+    metric: str
 
     @property
     def raw_verdict(self) -> str:
@@ -123,10 +127,6 @@ class BiasComparison:
     def stacks(self) -> bool:
         """Centred ``label`` is less biased than both centred ``other`` and raw ``label``."""
         return self.centered_verdict == LESS_BIASED and self.centered_vs_raw < 0
-
-
-LESS_BIASED = "less biased"
-MORE_BIASED = "more biased"
 
 
 def _less_or_not(diff: float, spread: float | None) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from xmir.sweep.bias_summary import LESS_BIASED, BiasComparison
 from xmir.sweep.figures import DATASET_TITLES, SETTING_TITLES, format_params
+from xmir.sweep.resampling import Interval
 from xmir.sweep.study import AllRoundCell, StudyStats, Synergy, Trend
 from xmir.sweep.verdicts import AHEAD, BEHIND, LEVEL, NOISE, movement
 
@@ -29,6 +30,11 @@ def listing(items: Iterable[str]) -> str:
 
 def size(params: float) -> str:
     return format_params(params)
+
+
+def signed_interval(i: Interval) -> str:
+    """``+0.012 [+0.004, +0.020]``: an estimate with its 95% interval."""
+    return f"{i.estimate:+.3f} [{i.low:+.3f}, {i.high:+.3f}]"
 
 
 def answer(stats: StudyStats, bias: list[BiasComparison], main_budget: int | None) -> list[str]:
@@ -95,8 +101,7 @@ def all_round_sentence(rounds: list[AllRoundCell], hybrid: str) -> str:
     standings = [r for r in rounds if r.standing is not None]
     if standings:
         parts = ", ".join(
-            f"{r.standing.estimate:+.3f} [{r.standing.low:+.3f}, {r.standing.high:+.3f}] at "
-            f"{size(r.cell.params)}"
+            f"{signed_interval(r.standing)} at {size(r.cell.params)}"
             for r in standings
             if r.standing is not None
         )
@@ -112,19 +117,24 @@ def standing_clarity_sentence(standings: list[AllRoundCell], hybrid: str) -> str
     tied = [r for r in standings if r not in better and r not in worse]
     parts = []
     if better:
-        parts.append(f"{hybrid} is distinguishably the better all-rounder at {_sizes(better)}")
+        parts.append(
+            f"{hybrid} is distinguishably the better all-rounder at {sizes_text(r.cell.params for r in better)}"
+        )
     if worse:
-        parts.append(f"{hybrid} is distinguishably the worse all-rounder at {_sizes(worse)}")
+        parts.append(
+            f"{hybrid} is distinguishably the worse all-rounder at {sizes_text(r.cell.params for r in worse)}"
+        )
     if tied:
         parts.append(
             f"the all-round comparison is not distinguishable (the interval includes 0) at "
-            f"{_sizes(tied)}"
+            f"{sizes_text(r.cell.params for r in tied)}"
         )
     return "By these intervals, " + "; ".join(parts) + "."
 
 
-def _sizes(cells: list[AllRoundCell]) -> str:
-    return listing(size(r.cell.params) for r in cells)
+def sizes_text(params: Iterable[float]) -> str:
+    """Sizes as a sentence list, or "no size" for none."""
+    return listing(size(p) for p in params) or "no size"
 
 
 def standing_trend_sentence(trend: Trend, hybrid: str) -> str:
@@ -167,32 +177,27 @@ def verdict_sentences(stats: StudyStats, dataset: str, steps: int) -> str:
 
 def budget_sentence(rounds: list[AllRoundCell], hybrid: str) -> str:
     """For each size evaluated at several budgets: how the winner and the standing move."""
-    by_model: dict[str, list[AllRoundCell]] = {}
+    by_model: dict[str, list[tuple[AllRoundCell, Interval]]] = {}
     for r in rounds:
-        by_model.setdefault(r.cell.model, []).append(r)
+        if r.standing is not None:
+            by_model.setdefault(r.cell.model, []).append((r, r.standing))
     parts = []
-    for cells in sorted(by_model.values(), key=lambda c: c[0].cell.params):
-        cells = sorted((r for r in cells if r.standing is not None), key=lambda r: r.cell.steps)
+    for cells in sorted(by_model.values(), key=lambda c: c[0][0].cell.params):
         if len(cells) < 2:
             continue
-        first, last = cells[0].standing, cells[-1].standing
-        assert first is not None and last is not None
+        cells.sort(key=lambda pair: pair[0].cell.steps)
+        (first_cell, first), (last_cell, last) = cells[0], cells[-1]
         direction = (
             "does not move distinguishably: the first and last intervals overlap"
             if _overlap(first.low, first.high, last.low, last.high)
             else ("improves" if last.estimate < first.estimate else "worsens")
         )
-        path = " → ".join(
-            f"{r.standing.estimate:+.3f} [{r.standing.low:+.3f}, {r.standing.high:+.3f}] "
-            f"({r.cell.steps})"
-            for r in cells
-            if r.standing is not None
-        )
-        winners = " → ".join(f"{r.winner} ({r.cell.steps})" for r in cells)
+        path = " → ".join(f"{signed_interval(i)} ({r.cell.steps})" for r, i in cells)
+        winners = " → ".join(f"{r.winner} ({r.cell.steps})" for r, _ in cells)
         parts.append(
-            f"at {size(cells[0].cell.params)}, {hybrid}'s standing by budget (steps) is {path}; "
-            f"from {cells[0].cell.steps} to {cells[-1].cell.steps} steps it {direction} (best "
-            f"all-rounder by budget: {winners})"
+            f"at {size(first_cell.cell.params)}, {hybrid}'s standing by budget (steps) is "
+            f"{path}; from {first_cell.cell.steps} to {last_cell.cell.steps} steps it "
+            f"{direction} (best all-rounder by budget: {winners})"
         )
     if not parts:
         return ""
@@ -248,7 +253,7 @@ def synergy_sentence(found: list[Synergy], main_budget: int | None) -> str:
             where = "above" if s.distance.low > 0 else "below" if s.distance.high < 0 else "on"
             suffix = "" if s.steps == main_budget else f" ({s.steps} steps)"
             groups.setdefault(where, []).append(
-                f"{size(s.params)}{suffix} ({s.distance.estimate:+.3f} [{s.distance.low:+.3f}, {s.distance.high:+.3f}])"
+                f"{size(s.params)}{suffix} ({signed_interval(s.distance)})"
             )
         pieces = []
         for where, phrase in (
@@ -287,7 +292,7 @@ def bias_sentence(found: list[BiasComparison], hybrid: str, main_budget: int | N
         reduces = [b for b in rows if b.raw_verdict == LESS_BIASED]
         text = (
             f"by {name}, {hybrid} is less biased than mono by more than the seed spread at "
-            f"{_sizes_of(reduces)} (of {len(rows)})"
+            f"{sizes_text(b.params for b in reduces)} (of {len(rows)})"
         )
         if all(b.centered_diff != b.centered_diff for b in rows):
             parts.append(text + "; no centred variant is stored")
@@ -295,8 +300,10 @@ def bias_sentence(found: list[BiasComparison], hybrid: str, main_budget: int | N
         survives = [b for b in reduces if b.centered_verdict == LESS_BIASED]
         stacks = [b for b in rows if b.stacks]
         if reduces:
-            text += f"; after centering both, this survives at {_sizes_of(survives)}"
-        text += f"; centering and hybrid training stack at {_sizes_of(stacks)}"
+            text += (
+                f"; after centering both, this survives at {sizes_text(b.params for b in survives)}"
+            )
+        text += f"; centering and hybrid training stack at {sizes_text(b.params for b in stacks)}"
         parts.append(text)
     if not parts:
         return ""
@@ -308,7 +315,3 @@ def bias_sentence(found: list[BiasComparison], hybrid: str, main_budget: int | N
         f"{hybrid} less biased than both centred mono and raw {hybrid}. Centering alone moves "
         "the untrained and every trained encoder (bias table)."
     )
-
-
-def _sizes_of(rows: list[BiasComparison]) -> str:
-    return listing(size(b.params) for b in rows) or "no size"
