@@ -251,7 +251,16 @@ def test_a_study_of_two_sweeps_with_budgets(tmp_path: Path) -> None:
     markdown = report.markdown.read_text()
     assert "## Size x budget: hybrid's all-round standing" in markdown
     assert "### Table 1 at 10 steps" in markdown
-    assert "**Budget.** With a longer budget at a fixed size: at 1.8M" in "\n".join(report.answer)
+    answer = "\n".join(report.answer)
+    assert "**Budget.** With a longer budget at a fixed size: at 1.8M" in answer
+    # Every budget's standing, with its interval, in step order, and the verdict on the move.
+    assert re.search(
+        r"at 1\.8M, hybrid0\.5's standing by budget \(steps\) is [+-]\d\.\d{3} "
+        r"\[[+-]\d\.\d{3}, [+-]\d\.\d{3}\] \(5\) → [+-]\d\.\d{3} "
+        r"\[[+-]\d\.\d{3}, [+-]\d\.\d{3}\] \(10\); from 5 to 10 steps it "
+        r"(does not move distinguishably|improves|worsens)",
+        answer,
+    )
     assert "map_vs_steps_xquad-r.png" in {f.name for f in report.figures}
     assert "## Reproducibility check" in markdown
 
