@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from xmir.commands.common import console, parse_languages, user_errors, write_and_print_result
+from xmir.data.holdout import DEFAULT_FRACTION, SPLITS, Holdout
 from xmir.errors import XmirError
 from xmir.evaluate.corpus_search import SEARCH_METHODS
 
@@ -16,6 +17,7 @@ LAREQA_DATASETS = ("xquad-r", "mlqa-r")
 MIRACL_DATASET = "miracl"
 DatasetChoice = Literal[(*LAREQA_DATASETS, MIRACL_DATASET)]  # type: ignore[valid-type]
 SearchChoice = Literal[SEARCH_METHODS]  # type: ignore[valid-type]
+SplitChoice = Literal[SPLITS]  # type: ignore[valid-type]
 DEFAULT_RESULTS = Path("results")
 
 
@@ -83,6 +85,23 @@ def eval_command(
             help="A representative subset of about N question ids: whole paragraphs "
             "sampled with --seed, stratified by article.",
         ),
+    ] = None,
+    split: Annotated[
+        SplitChoice,
+        typer.Option(
+            case_sensitive=False,
+            help="xquad-r/mlqa-r: all, or one side of the held-out development split "
+            "(whole articles; dev = what xmir train --holdout leaves out).",
+        ),
+    ] = "all",
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            help=f"--split: the held-out share of question ids [default: {DEFAULT_FRACTION}]"
+        ),
+    ] = None,
+    holdout_seed: Annotated[
+        int | None, typer.Option(min=0, help="--split: seed of the held-out split [default: 0]")
     ] = None,
     query_prefix: Annotated[
         str | None, typer.Option(help="Override the model's query prompt.")
@@ -158,8 +177,10 @@ def eval_command(
     if dataset == MIRACL_DATASET:
         from xmir.commands.eval_miracl import run_miracl_eval
 
-        if max_questions is not None or with_context:
-            raise XmirError("--max-questions and --with-context apply to xquad-r and mlqa-r only")
+        if max_questions is not None or with_context or split != "all":
+            raise XmirError(
+                "--max-questions, --split and --with-context apply to xquad-r and mlqa-r only"
+            )
         out = check_output_path(out, dataset, model)
         return run_miracl_eval(
             model=model, corpus=corpus, languages=parse_languages(languages), topics=topics,
@@ -176,6 +197,8 @@ def eval_command(
             f"--seed draws the --max-questions sample; on the whole of {dataset} it would do "
             "nothing: add --max-questions N or drop --seed"
         )
+    if split == "all" and (holdout is not None or holdout_seed is not None):
+        raise XmirError("--holdout and --holdout-seed define a --split; add --split dev or train")
     out = check_output_path(out, dataset, model)
     rset = load_lareqa(
         dataset,
@@ -183,6 +206,10 @@ def eval_command(
         parse_languages(languages),
         max_questions=max_questions,
         subset_seed=seed or 0,
+        split=split,
+        holdout=None
+        if split == "all"
+        else Holdout(DEFAULT_FRACTION if holdout is None else holdout, holdout_seed or 0),
     )
     console.print(
         f"[bold]{dataset}[/]: {rset.num_queries:,} queries, {rset.num_candidates:,} candidates, "

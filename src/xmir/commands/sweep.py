@@ -21,7 +21,8 @@ from xmir.sweep.layout import SweepLayout, read_status
 from xmir.sweep.plan import PlannedRun, Shard
 from xmir.sweep.prepare import Sweep, plan_sweep, prepare_output
 from xmir.sweep.runner import FAILED, RunnerOptions, RunOutcome, run_sweep
-from xmir.sweep.spec import load_spec
+from xmir.sweep.spec import SweepSpec, load_spec
+from xmir.sweep.tuning import rate_chooser, tuned_cells
 
 
 @user_errors
@@ -82,11 +83,14 @@ def sweep_command(
     chosen_shard = Shard.parse(shard) if shard is not None else None
     if data_dir is not None and not data_dir.expanduser().is_dir():
         raise XmirError(f"--data-dir {data_dir} is not a folder; point it at the dataset files")
-    sweeps = [plan_sweep(spec) for spec in specs]
-    for planned in sweeps:
-        check_run_arguments(planned)
+    check_tuning_order(specs)
     root = out if out is not None else Path("runs") / specs[0].name
     folders = [root] if len(specs) == 1 else [root / spec.name for spec in specs]
+    sweeps: list[Sweep] = []
+    for spec in specs:
+        sweeps.append(plan_study_sweep(spec, sweeps, folders))
+    for planned in sweeps:
+        check_run_arguments(planned)
     if dry_run:
         todo = [
             print_plan(s, SweepLayout(f), chosen_shard)
@@ -101,7 +105,11 @@ def sweep_command(
     env = {DATA_DIR_ENV: str(data_dir.expanduser().resolve())} if data_dir else {}
     options = RunnerOptions(keep_models=keep_models, shard=chosen_shard, env=env)
     outcomes: list[RunOutcome] = []
-    for sweep, layout, folder in zip(sweeps, layouts, folders, strict=True):
+    for index, folder in enumerate(folders):
+        if specs[index].tuned_by:  # its tuning sweeps may have just finished: choose again
+            sweeps[index] = plan_study_sweep(specs[index], sweeps[:index], folders)
+            layouts[index] = prepare_output(sweeps[index], folder)
+        sweep, layout = sweeps[index], layouts[index]
         selected = sweep.shard(chosen_shard)
         console.print(
             f"[bold]{sweep.spec.name}[/]: {len(selected)} of {len(sweep.runs)} runs"
@@ -116,6 +124,37 @@ def sweep_command(
         write_and_print_report(root, None)
     if any(o.state == FAILED for o in outcomes):
         raise typer.Exit(code=1)
+
+
+def check_tuning_order(specs: list[SweepSpec]) -> None:
+    """Each ``tuned_by`` names an earlier sweep of this study that evaluates on a dev split."""
+    earlier: dict[str, SweepSpec] = {}
+    for spec in specs:
+        for name in spec.tuned_by:
+            tuning = earlier.get(name)
+            if tuning is None:
+                raise XmirError(
+                    f"{spec.name}: tuned_by {name!r} is not an earlier spec of this study; "
+                    "give the tuning spec(s) first on the command line"
+                )
+            if not any(getattr(e, "split", "all") == "dev" for e in tuning.eval):
+                raise XmirError(
+                    f"{spec.name}: tuned_by {name!r} has no eval set with split: dev to choose on"
+                )
+        earlier[spec.name] = spec
+
+
+def plan_study_sweep(spec: SweepSpec, planned: list[Sweep], folders: list[Path]) -> Sweep:
+    """Plan one sweep of a study; a tuned one takes each run's rate from the results of its
+    tuning sweeps (planned earlier, in ``folders`` by position) where they are complete."""
+    if not spec.tuned_by:
+        return plan_sweep(spec)
+    tuning = [
+        (sweep, SweepLayout(folder))
+        for sweep, folder in zip(planned, folders, strict=False)
+        if sweep.spec.name in spec.tuned_by
+    ]
+    return plan_sweep(spec, rate_chooser(tuned_cells(tuning)))
 
 
 def _first_repeat(names: list[str]) -> str:
@@ -171,6 +210,8 @@ def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> float:
 
 
 def _state(layout: SweepLayout, run: PlannedRun, fingerprint: str) -> str:
+    if run.waiting:
+        return "waiting for tuning"
     status = read_status(layout, run.run_id)
     if status is None:
         return "to do"
@@ -207,7 +248,13 @@ class _ProgressEvents:
         self.progress.update(self.task, description=f"{run.run_id}: {step.name}")
 
     def run_ended(self, run: PlannedRun, outcome: RunOutcome) -> None:
-        style = {"finished": "green", "failed": "red", "skipped": "dim", "busy": "yellow"}
+        style = {
+            "finished": "green",
+            "failed": "red",
+            "skipped": "dim",
+            "busy": "yellow",
+            "waiting": "yellow",
+        }
         detail = f" ({format_duration(outcome.seconds)})" if outcome.seconds else ""
         if outcome.resumed_from:
             detail += f", resumed from {outcome.resumed_from}"

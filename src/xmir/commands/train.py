@@ -88,6 +88,16 @@ def train_command(
         int | None,
         typer.Option(help="LAReQA: a sampled subset of about N question ids (quick runs)."),
     ] = None,
+    holdout: Annotated[
+        float | None,
+        typer.Option(
+            help="LAReQA: leave out a development split, about this share of the question "
+            "ids in whole articles (e.g. 0.15), for xmir eval --split dev.",
+        ),
+    ] = None,
+    holdout_seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed of the --holdout split [default: 0]")
+    ] = None,
     hard_negatives: Annotated[
         bool,
         typer.Option(
@@ -217,6 +227,8 @@ def train_command(
         with_context=with_context,
         positive_unit=positive,
         max_questions=max_questions,
+        holdout=holdout,
+        holdout_seed=holdout_seed or 0,
         hard_negatives=hard_negatives,
         eval_data=None if eval_data is None else ",".join(map(named_dataset, eval_data.split(","))),
         eval_every=eval_every,
@@ -238,6 +250,7 @@ def train_command(
         "--alpha": alpha is not None,
         "--warmup-ratio": warmup_ratio is not None,
         "--eval-seed": eval_seed is not None,
+        "--holdout-seed": holdout_seed is not None,
         "--world-size": world_size is not None,
         "--resume": resume,
         "--report-to": report_to != "none",
@@ -267,6 +280,8 @@ def check_applicable(config: Any, explicit: dict[str, bool], *, dry_run: bool) -
         raise XmirError(
             "--eval-seed draws the --eval-max-questions sample; add --eval-max-questions"
         )
+    if explicit.get("--holdout-seed") and config.holdout is None:
+        raise XmirError("--holdout-seed draws the --holdout split; add --holdout FRACTION")
     if explicit["--world-size"] and not dry_run:
         raise XmirError("--world-size is for --dry-run; a real run takes it from torchrun")
     if dry_run and (explicit["--resume"] or explicit["--report-to"]):

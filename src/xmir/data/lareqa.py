@@ -11,10 +11,11 @@ import gzip
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from xmir.data.holdout import Holdout, Split, SplitLayout, split_articles
 from xmir.data.languages import select_languages
 from xmir.data.sources import LAREQA_SOURCES, LareqaSource, resolve_lareqa_dir
 from xmir.data.subset import QuestionLayout, Subset, sample_paragraphs
@@ -40,6 +41,7 @@ class RetrievalSet:
     subset_record: dict[str, Any] | None = None
     article_titles: tuple[str, ...] = ()
     query_titles: tuple[str, ...] = ()  # the article title of each query's paragraph
+    split_record: dict[str, Any] | None = None  # the held-out split side, when one was read
 
     @property
     def num_queries(self) -> int:
@@ -57,24 +59,53 @@ def load_lareqa(
     *,
     max_questions: int | None = None,
     subset_seed: int = 0,
+    split: Split = "all",
+    holdout: Holdout | None = None,
 ) -> RetrievalSet:
     """Read XQuAD-R or MLQA-R from ``data_dir`` (or ``$XMIR_DATA_DIR`` or the download cache).
 
-    ``max_questions`` keeps a representative subset of about N question ids: whole paragraphs
-    sampled with ``subset_seed``, stratified by article (see :mod:`xmir.data.subset`), with
-    every translation of each kept question and only the sentences of kept paragraphs.
+    ``split`` (``train`` or ``dev``, with ``holdout``) keeps one side of the held-out
+    development split (whole articles, see :mod:`xmir.data.holdout`); it is drawn over all
+    the dataset's languages, so it does not depend on ``languages``. ``max_questions`` keeps
+    a representative subset of about N question ids (of that side): whole paragraphs sampled
+    with ``subset_seed``, stratified by article (see :mod:`xmir.data.subset`), with every
+    translation of each kept question and only the sentences of kept paragraphs.
     """
     source = _source(name)
     chosen = select_languages(languages, source.languages, source=source.name)
+    if (split == "all") != (holdout is None):
+        raise XmirError("a train/dev split needs its holdout (fraction, seed), and only then")
     folder = resolve_lareqa_dir(source, data_dir, chosen)
     parsed = {lang: _read_language(folder, lang) for lang in chosen}
+    layout = _question_layout(parsed, chosen)
+    sides: SplitLayout | None = None
+    keep: frozenset[str] | None = None
+    if holdout is not None:
+        every = list(source.languages)
+        full = {lang: parsed.get(lang) or _read_language(folder, lang) for lang in every}
+        sides = split_articles(_question_layout(full, every), holdout)
+        keep = sides.ids(split)
+        layout = _keep_ids(layout, keep)
     subset = None
     if max_questions is not None:
-        subset = sample_paragraphs(_question_layout(parsed, chosen), max_questions, subset_seed)
-    built = _build(source.name, chosen, parsed, subset)
-    if subset is None and tuple(chosen) == source.languages:
+        subset = sample_paragraphs(layout, max_questions, subset_seed)
+    built = _build(source.name, chosen, parsed, subset, keep)
+    if subset is None and sides is None and tuple(chosen) == source.languages:
         _check_known_counts(source, built)
+    if sides is not None:
+        built = replace(built, split_record=sides.record(split))
     return built
+
+
+def _keep_ids(layout: QuestionLayout, keep: frozenset[str]) -> QuestionLayout:
+    """``layout`` with only the question ids in ``keep`` (empty paragraphs and articles go)."""
+    kept: QuestionLayout = {}
+    for article, paragraphs in layout.items():
+        for paragraph, ids in paragraphs.items():
+            chosen = [qid for qid in ids if qid in keep]
+            if chosen:
+                kept.setdefault(article, {})[paragraph] = chosen
+    return kept
 
 
 def _source(name: str) -> LareqaSource:
@@ -189,8 +220,9 @@ def _build(
     languages: list[str],
     parsed: dict[str, _LanguageFile],
     subset: Subset | None,
+    split_ids: frozenset[str] | None = None,
 ) -> RetrievalSet:
-    keep_ids = None if subset is None else set(subset.question_ids)
+    keep_ids = split_ids if subset is None else set(subset.question_ids)
     cand_texts: list[str] = []
     cand_langs: list[str] = []
     cand_contexts: list[str] = []

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from xmir.data.holdout import Holdout
 from xmir.data.languages import select_languages
 from xmir.errors import XmirError
 from xmir.hub import require_hub
@@ -96,6 +97,7 @@ def load_training_data(
     with_context: bool = False,
     positive_unit: PositiveUnit | None = None,
     max_questions: int | None = None,
+    holdout: Holdout | None = None,
 ) -> ParallelData:
     """Read the parallel training data named by ``spec``.
 
@@ -103,7 +105,7 @@ def load_training_data(
     ``hf:OWNER/NAME[:CONFIG]`` (a hub dataset with columns item_id, language, query, positive
     [, negative]; ``hf:unicamp-dl/mmarco[:google]`` is read from its tsv files, see
     :mod:`xmir.data.mmarco_hub`) or a local path read with ``train_format`` (detected when
-    omitted).
+    omitted). ``holdout`` (LAReQA only) leaves out its development split (whole articles).
     """
     if spec in LAREQA_NAMES:
         if train_format not in (None, "lareqa"):
@@ -117,11 +119,14 @@ def load_training_data(
             languages=languages,
             with_context=with_context,
             max_questions=max_questions,
+            holdout=holdout,
         )
     if spec.startswith(HUB_PREFIX):
         if train_format is not None:
             raise XmirError(f"--train-data {spec} is a hub dataset; drop --train-format")
-        _only_for("lareqa", spec, with_context=with_context, max_questions=max_questions)
+        _only_for(
+            "lareqa", spec, with_context=with_context, max_questions=max_questions, holdout=holdout
+        )
         _only_for("squad", spec, positive=positive_unit)
         repo_id, _, config = spec[len(HUB_PREFIX) :].partition(":")
         if repo_id == "unicamp-dl/mmarco":  # plain tsv files, not a datasets table
@@ -149,8 +154,11 @@ def load_training_data(
             languages=languages,
             with_context=with_context,
             max_questions=max_questions,
+            holdout=holdout,
         )
-    _only_for("lareqa", spec, with_context=with_context, max_questions=max_questions)
+    _only_for(
+        "lareqa", spec, with_context=with_context, max_questions=max_questions, holdout=holdout
+    )
     if chosen == "mmarco":
         return read_mmarco_dir(path, languages=languages)
     if chosen == "lareqa":
@@ -199,13 +207,21 @@ def read_lareqa_items(
     languages: list[str] | None = None,
     with_context: bool = False,
     max_questions: int | None = None,
+    holdout: Holdout | None = None,
 ) -> ParallelData:
     """XQuAD-R / MLQA-R as training pairs: item id = question id, query = the question,
     positive = its answer sentence in the same language (plus the paragraph if
-    ``with_context``)."""
+    ``with_context``); ``holdout``: without its development split."""
     from xmir.data.lareqa import load_lareqa
 
-    rset = load_lareqa(name, data_dir, languages, max_questions=max_questions)
+    rset = load_lareqa(
+        name,
+        data_dir,
+        languages,
+        max_questions=max_questions,
+        split="all" if holdout is None else "train",
+        holdout=holdout,
+    )
     items = []
     extra: list[str] = []
     for index, qid in enumerate(rset.query_ids):
@@ -222,6 +238,7 @@ def read_lareqa_items(
         "dataset": name,
         "positive": "answer sentence" + (" + paragraph" if with_context else ""),
         "subset": rset.subset,
+        **({"split": rset.split_record} if rset.split_record is not None else {}),
         "file_sha256": dict(rset.file_sha256),
     }
     item_titles: dict[str, dict[str, None]] = {}

@@ -281,6 +281,7 @@ def _dataset_record(rset: RetrievalSet, options: EvalOptions) -> dict[str, Any]:
         "files_sha256": rset.file_sha256,
         "subset": rset.subset,
         "subset_sample": rset.subset_record,
+        **({"split": rset.split_record} if rset.split_record is not None else {}),
         "queries": rset.num_queries,
         "candidates": rset.num_candidates,
         "candidate_text": "sentence+context" if options.with_context else "sentence",

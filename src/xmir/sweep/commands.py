@@ -44,7 +44,9 @@ def train_args(
     if run.alpha is not None:
         args += ["--alpha", f"{run.alpha:g}"]
     args += ["--batch-size", str(run.batch_size), "--steps", str(budget.steps)]
-    args += ["--lr", f"{budget.lr:g}", "--temperature", f"{budget.temperature:g}"]
+    lr = budget.lr if run.lr is None else run.lr
+    temperature = budget.temperature if run.temperature is None else run.temperature
+    args += ["--lr", f"{lr:g}", "--temperature", f"{temperature:g}"]
     if budget.lr_schedule != "linear":
         args += ["--lr-schedule", budget.lr_schedule]
     if budget.warmup_steps is not None:
@@ -52,6 +54,9 @@ def train_args(
     if budget.eval_at:
         args += ["--snapshot-at", ",".join(map(str, budget.eval_at))]
     args += ["--seed", str(run.seed), "--out", str(model_dir)]
+    if spec.holdout is not None:
+        args += ["--holdout", f"{spec.holdout.fraction:g}"]
+        args += ["--holdout-seed", str(spec.holdout.seed)]
     if budget.freeze_embeddings:
         args.append("--freeze-embeddings")
     if budget.beta2_reference_batch is not None:
@@ -80,6 +85,9 @@ def eval_args(
     if isinstance(eval_set, MiraclEvalSet):
         return miracl_eval_args(spec, model, eval_set, out, keep_embeddings=not evaluated_once)
     args = ["eval", "--model", model, "--dataset", eval_set.dataset]
+    if eval_set.split != "all" and spec.holdout is not None:
+        args += ["--split", eval_set.split, "--holdout", f"{spec.holdout.fraction:g}"]
+        args += ["--holdout-seed", str(spec.holdout.seed)]
     if eval_set.max_questions is not None:
         args += ["--max-questions", str(eval_set.max_questions)]
         args += ["--seed", str(eval_set.subset_seed)]
@@ -100,16 +108,16 @@ def run_steps(
         for budget in spec.budget.eval_at:
             snapshot = model_dir / SNAPSHOT_DIR / f"step-{budget}"
             for eval_set in spec.eval:
-                out = run_dir / eval_file_name(eval_set.dataset, budget)
+                out = run_dir / eval_file_name(eval_set.key, budget)
                 steps.append(
                     Step(
-                        f"eval-{eval_set.dataset}@{budget}",
+                        f"eval-{eval_set.key}@{budget}",
                         eval_args(spec, str(snapshot), eval_set, out, evaluated_once=True),
                     )
                 )
     model = run.model if run.is_baseline else str(model_dir)
     for eval_set in spec.eval:
-        out = run_dir / eval_file_name(eval_set.dataset)
+        out = run_dir / eval_file_name(eval_set.key)
         args = eval_args(spec, model, eval_set, out, evaluated_once=not run.is_baseline)
-        steps.append(Step(f"eval-{eval_set.dataset}", args))
+        steps.append(Step(f"eval-{eval_set.key}", args))
     return steps

@@ -49,6 +49,8 @@ _KNOWN_SHAPES = {
 
 # Whole-dataset sizes: (question ids, queries, candidates).
 _EVAL_SIZES = {"xquad-r": (1190, 13090, 13014), "mlqa-r": (1148, 4199, 20534)}
+# The share of a dataset in a held-out development split (the default holdout fraction).
+DEV_SHARE = 0.15
 # A MIRACL passage (title and about 100 words) costs about this many short LAReQA texts to
 # encode (token count); MIRACL estimates assume each language's full published corpus.
 MIRACL_PASSAGE_UNITS = 4.0
@@ -100,6 +102,9 @@ def eval_texts(eval_set: EvalSet | MiraclEvalSet) -> int:
             )
         )
     ids, queries, candidates = _EVAL_SIZES[eval_set.dataset]
+    if eval_set.split == "dev":  # about the held-out fraction (0.15 of MLQA-R: 3,850 texts)
+        ids = round(ids * DEV_SHARE)
+        queries, candidates = round(queries * DEV_SHARE), round(candidates * DEV_SHARE)
     share = min(1.0, (eval_set.max_questions or ids) / ids)
     return round((queries + candidates) * share)
 

@@ -41,6 +41,9 @@ def miracl_eval_args(
 
 
 def overlap_checked_datasets(spec: SweepSpec) -> list[str]:
-    """The eval sets that ``xmir train --eval-data`` checks for overlap (the LAReQA ones; the
-    zero-shot guard has no MIRACL reader, so a MIRACL eval set is not checked there)."""
-    return [e.dataset for e in spec.eval if not isinstance(e, MiraclEvalSet)]
+    """The eval sets that ``xmir train --eval-data`` checks for overlap: ``zero_shot_guard``
+    when the spec names them, else its LAReQA eval sets (the zero-shot guard has no MIRACL
+    reader; a development split is held out of the training data by construction)."""
+    if spec.zero_shot_guard is not None:
+        return list(spec.zero_shot_guard)
+    return [e.dataset for e in spec.eval if not isinstance(e, MiraclEvalSet) and e.split == "all"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from xmir.errors import XmirError
@@ -31,6 +32,9 @@ class PlannedRun:
     alpha: float | None
     batch_size: int | None
     seed: int | None
+    lr: float | None = None  # None: the budget's (or, in a tuned sweep, not chosen yet)
+    temperature: float | None = None  # None: the budget's
+    waiting: bool = False  # a tuned run whose tuning has not finished: cannot run yet
 
     @property
     def is_baseline(self) -> bool:
@@ -47,21 +51,42 @@ def strategy_label(strategy: str, alpha: float | None) -> str:
     return f"hybrid{alpha:g}" if strategy == "hybrid" else strategy
 
 
-def build_plan(spec: SweepSpec, models: list[str]) -> list[PlannedRun]:
-    """Every run of ``spec`` over the resolved ``models``, in the deterministic sweep order."""
+def build_plan(
+    spec: SweepSpec, models: list[str], rates: RateChooser | None = None
+) -> list[PlannedRun]:
+    """Every run of ``spec`` over the resolved ``models``, in the deterministic sweep order.
+
+    With ``learning_rates`` each rate is one more run (``-lrVALUE`` before the seed); in a
+    tuned sweep ``rates`` gives each run its (lr, temperature), or None while not chosen.
+    """
     labels = [model_label(m) for m in models]
     _check_unique_labels(models, labels)
     runs: list[PlannedRun] = []
+    grid: list[float | None] = list(spec.learning_rates or [None])
     for model, label in zip(models, labels, strict=True):
         if spec.include_untrained:
             runs.append(PlannedRun(f"{label}-{BASELINE}", model, label, BASELINE, None, None, None))
         for batch in spec.batch_sizes:
             for strategy, alpha in _strategies(spec):
-                for seed in spec.seeds:
-                    name = strategy_label(strategy, alpha)
-                    run_id = f"{label}-{name}-b{batch}-s{seed}"
-                    runs.append(PlannedRun(run_id, model, label, strategy, alpha, batch, seed))
+                for lr in grid:
+                    for seed in spec.seeds:
+                        name = strategy_label(strategy, alpha)
+                        rate = "" if lr is None else f"-lr{lr:g}"
+                        run_id = f"{label}-{name}-b{batch}{rate}-s{seed}"
+                        run = PlannedRun(run_id, model, label, strategy, alpha, batch, seed, lr)
+                        runs.append(_tuned(run, rates) if spec.tuned_by else run)
     return runs
+
+
+# (model, strategy, alpha, batch size) -> the chosen (lr, temperature), None while unknown
+RateChooser = Callable[[PlannedRun], "tuple[float, float] | None"]
+
+
+def _tuned(run: PlannedRun, rates: RateChooser | None) -> PlannedRun:
+    chosen = rates(run) if rates is not None else None
+    if chosen is None:
+        return replace(run, waiting=True)
+    return replace(run, lr=chosen[0], temperature=chosen[1])
 
 
 def _strategies(spec: SweepSpec) -> list[tuple[str, float | None]]:
@@ -91,7 +116,7 @@ def run_config(spec: SweepSpec, run: PlannedRun) -> dict[str, Any]:
         "run_id": run.run_id,
         "model": run.model,
         "strategy": run.strategy,
-        "eval": [e.model_dump() for e in spec.eval],
+        "eval": [e.record() for e in spec.eval],
         "extra_eval_args": list(spec.extra_eval_args),
     }
     if not run.is_baseline:
@@ -100,9 +125,28 @@ def run_config(spec: SweepSpec, run: PlannedRun) -> dict[str, Any]:
             batch_size=run.batch_size,
             seed=run.seed,
             train_data=spec.train_data,
-            budget=spec.budget.model_dump(),
+            budget=run_budget(spec, run),
         )
+        # Newer settings enter only when used, so earlier results keep their fingerprint.
+        if spec.holdout is not None:
+            config["holdout"] = spec.holdout.model_dump()
+        if spec.zero_shot_guard is not None:
+            config["zero_shot_guard"] = list(spec.zero_shot_guard)
+        if spec.tuned_by:
+            config["tuned_by"] = list(spec.tuned_by)
     return config
+
+
+def run_budget(spec: SweepSpec, run: PlannedRun) -> dict[str, Any]:
+    """The spec's budget with this run's own learning rate and temperature."""
+    budget = spec.budget.model_dump()
+    if run.waiting:  # chosen by the tuning sweeps once they finish
+        budget.update(lr=None, temperature=None)
+    if run.lr is not None:
+        budget["lr"] = run.lr
+    if run.temperature is not None:
+        budget["temperature"] = run.temperature
+    return budget
 
 
 def config_fingerprint(config: dict[str, Any]) -> str:

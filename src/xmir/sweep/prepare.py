@@ -15,6 +15,7 @@ from xmir.sweep.layout import FINISHED, SWEEP_FILE, SweepLayout, read_json, read
 from xmir.sweep.models import resolve_models
 from xmir.sweep.plan import (
     PlannedRun,
+    RateChooser,
     Shard,
     assign_shards,
     build_plan,
@@ -59,9 +60,10 @@ class Sweep:
         }
 
 
-def plan_sweep(spec: SweepSpec) -> Sweep:
-    """Resolve the models (unknown model or empty ladder fails here) and expand the plan."""
-    runs = build_plan(spec, resolve_models(spec.models))
+def plan_sweep(spec: SweepSpec, rates: RateChooser | None = None) -> Sweep:
+    """Resolve the models (unknown model or empty ladder fails here) and expand the plan
+    (``rates``: a tuned sweep's chosen learning rates, see :mod:`xmir.sweep.tuning`)."""
+    runs = build_plan(spec, resolve_models(spec.models), rates)
     configs = {r.run_id: run_config(spec, r) for r in runs}
     return Sweep(
         spec=spec,

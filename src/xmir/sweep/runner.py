@@ -44,7 +44,7 @@ from xmir.train.checkpoints import list_checkpoints
 from xmir.train.config import CHECKPOINT_DIR
 
 TRAIN_RECORDS = ("xmir-train.json", "batches.jsonl")  # kept in run/train/ after the weights go
-SKIPPED, BUSY = "skipped", "busy"
+SKIPPED, BUSY, WAITING = "skipped", "busy", "waiting"
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class RunOutcome:
 
     run_id: str
     state: str  # finished | failed | skipped (done before) | busy (another process has it)
+    # | waiting (a tuned run whose tuning sweeps have not finished)
     error: str | None = None
     seconds: float = 0.0
     resumed_from: str | None = None  # the checkpoint an unfinished run continued from
@@ -117,6 +118,8 @@ def _run_once(
     sweep: Sweep, layout: SweepLayout, run: PlannedRun, options: RunnerOptions, events: SweepEvents
 ) -> RunOutcome:
     fingerprint = sweep.fingerprints[run.run_id]
+    if run.waiting:
+        return RunOutcome(run.run_id, WAITING, error="its learning rate is not tuned yet")
     if is_finished(layout, run.run_id, fingerprint):
         return RunOutcome(run.run_id, SKIPPED)
     with _run_lock(layout.lock_file(run.run_id)) as locked:
@@ -228,15 +231,15 @@ def _collect(
     shorter = [] if run.is_baseline else sweep.spec.budget.eval_at
     for budget in [*shorter, None]:
         for eval_set in sweep.spec.eval:
-            name = eval_file_name(eval_set.dataset, budget)
+            name = eval_file_name(eval_set.key, budget)
             payload = read_json(run_dir / name)
             if payload is None or "settings" not in payload:
-                return f"eval on {eval_set.dataset} wrote no readable result ({name})"
+                return f"eval on {eval_set.key} wrote no readable result ({name})"
             if budget is None:
-                evals[eval_set.dataset] = name
+                evals[eval_set.key] = name
                 model_record = model_record or payload.get("model")
             else:
-                budgets.setdefault(str(budget), {})[eval_set.dataset] = name
+                budgets.setdefault(str(budget), {})[eval_set.key] = name
     if not run.is_baseline:
         budgets[str(sweep.spec.budget.steps)] = dict(evals)
     train: dict[str, Any] | None = None

@@ -36,17 +36,34 @@ class _Strict(BaseModel):
 
 
 class EvalSet(_Strict):
-    """One zero-shot evaluation: a LAReQA dataset, optionally a sampled subset of about N
-    question ids (whole paragraphs stratified by article, drawn with ``subset_seed``)."""
+    """One evaluation: a LAReQA dataset, optionally a sampled subset of about N question ids
+    (whole paragraphs stratified by article, drawn with ``subset_seed``), or (``split: dev``)
+    the development split that the spec's ``holdout`` leaves out of the training data."""
 
     dataset: EvalDataset
     max_questions: int | None = Field(default=None, ge=1)
     subset_seed: int = Field(default=0, ge=0)
+    split: Literal["all", "dev"] = Field(
+        default="all",
+        description="dev: the held-out development split of the training data (for tuning)",
+    )
+
+    @property
+    def key(self) -> str:
+        """The name of this evaluation in run results: ``xquad-r``, or ``mlqa-r-dev``."""
+        return self.dataset if self.split == "all" else f"{self.dataset}-{self.split}"
+
+    def record(self) -> dict[str, Any]:
+        """The fields that determine a result (``split`` only when not the default, so that
+        results of earlier specs keep their fingerprint)."""
+        return self.model_dump(exclude={"split"} if self.split == "all" else set())
 
     def describe(self) -> str:
         """``xquad-r about 300 questions`` (for the dry-run summary)."""
-        return self.dataset + (
-            f" about {self.max_questions} questions" if self.max_questions else ""
+        return (
+            self.key
+            + (" (held-out development split)" if self.split == "dev" else "")
+            + (f" about {self.max_questions} questions" if self.max_questions else "")
         )
 
 
@@ -98,6 +115,15 @@ class MiraclEvalSet(_Strict):
                 if LANG_PLACEHOLDER not in value:
                     break
         return self
+
+    @property
+    def key(self) -> str:
+        """The name of this evaluation in run results."""
+        return self.dataset
+
+    def record(self) -> dict[str, Any]:
+        """The fields that determine a result."""
+        return self.model_dump()
 
     @property
     def language_list(self) -> list[str]:
@@ -169,6 +195,14 @@ class Budget(_Strict):
         return [*self.eval_at, self.steps]
 
 
+class HoldoutSpec(_Strict):
+    """A development split held out of the LAReQA training data: about ``fraction`` of its
+    question ids, whole articles drawn with ``seed`` (see :mod:`xmir.data.holdout`)."""
+
+    fraction: float = Field(default=0.15, gt=0, lt=1)
+    seed: int = Field(default=0, ge=0)
+
+
 class SweepSpec(_Strict):
     """What to run; the cross product of the list fields is the set of runs."""
 
@@ -184,6 +218,25 @@ class SweepSpec(_Strict):
     train_data: str = "mlqa-r"
     eval: list[AnyEvalSet] = Field(min_length=1)
     budget: Budget
+    learning_rates: list[float] | None = Field(
+        default=None,
+        description="a grid of learning rates, one run each (run ids end in -lrVALUE); "
+        "replaces budget.lr",
+    )
+    holdout: HoldoutSpec | None = Field(
+        default=None,
+        description="leave a development split out of the training data (LAReQA train_data)",
+    )
+    tuned_by: list[str] = Field(
+        default_factory=list,
+        description="sweeps of this study whose dev-split results choose each (model, "
+        "strategy, batch size)'s learning rate and temperature",
+    )
+    zero_shot_guard: list[EvalDataset] | None = Field(
+        default=None,
+        description="the LAReQA sets the training texts are checked against (default: the "
+        "LAReQA eval sets); a tuning sweep names the study's test sets here",
+    )
     include_untrained: bool = True
     allow_overlap: bool = Field(
         default=False, description="train even when training texts occur in an eval set"
@@ -264,13 +317,48 @@ class SweepSpec(_Strict):
             "nor an existing path"
         )
 
+    @field_validator("learning_rates")
+    @classmethod
+    def _positive_rates(cls, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return None
+        if not value or any(not rate > 0 for rate in value):
+            raise ValueError("give one or more learning rates, each > 0")
+        return _no_duplicates(value, "learning rates")
+
+    @field_validator("tuned_by")
+    @classmethod
+    def _unique_tuning_sweeps(cls, value: list[str]) -> list[str]:
+        return _no_duplicates(value, "tuning sweeps")
+
+    @model_validator(mode="after")
+    def _tuning_is_consistent(self) -> SweepSpec:
+        dev = [e for e in self.eval if isinstance(e, EvalSet) and e.split == "dev"]
+        if dev and self.holdout is None:
+            raise ValueError("eval: split dev needs a holdout (fraction, seed) to define it")
+        if dev and any(e.dataset != self.train_data for e in dev):
+            raise ValueError("eval: split dev is the held-out part of train_data; use that dataset")
+        if self.holdout is not None and self.train_data not in NAMED_TRAIN_DATA:
+            raise ValueError(f"holdout: applies to {' or '.join(NAMED_TRAIN_DATA)} train_data")
+        if self.tuned_by and self.learning_rates is not None:
+            raise ValueError("learning_rates: a tuned sweep takes its rate from tuned_by")
+        if self.tuned_by and {"lr", "temperature"} & self.budget.model_fields_set:
+            raise ValueError("budget: lr and temperature come from tuned_by; drop them")
+        if self.name in self.tuned_by:
+            raise ValueError("tuned_by: a sweep cannot tune itself")
+        return self
+
     @model_validator(mode="after")
     def _alphas_need_hybrid(self) -> SweepSpec:
         if "hybrid_alphas" in self.model_fields_set and "hybrid" not in self.strategies:
             raise ValueError("hybrid_alphas: set, but strategies has no 'hybrid'")
         if "hybrid" in self.strategies and not self.hybrid_alphas:
             raise ValueError("hybrid_alphas: empty, but strategies has 'hybrid'")
-        same = [e.dataset for e in self.eval if e.dataset == self.train_data]
+        same = [
+            e.dataset
+            for e in self.eval
+            if e.dataset == self.train_data and getattr(e, "split", "all") == "all"
+        ]
         if same and not self.allow_overlap:
             raise ValueError(
                 f"eval: {same[0]} is also the train_data, so this is not zero-shot; evaluate on another "

@@ -58,6 +58,8 @@ class TrainConfig:
     with_context: bool = False
     positive_unit: str | None = None
     max_questions: int | None = None
+    holdout: float | None = None  # LAReQA: leave out this share of ids (the dev split)
+    holdout_seed: int = 0
     hard_negatives: bool = True
     eval_data: str | None = None
     eval_every: int | None = None
@@ -102,6 +104,10 @@ class TrainConfig:
                 f"--snapshot-at: {', '.join(map(str, bad))} is not a step before the last "
                 "(the final model is always saved)"
             )
+        if self.holdout is not None and not 0.0 < self.holdout < 1.0:
+            raise XmirError(f"--holdout must lie in (0, 1), got {self.holdout}")
+        if self.holdout_seed < 0:
+            raise XmirError(f"--holdout-seed must be >= 0, got {self.holdout_seed}")
         _positive("--steps", self.steps)
         _positive("--epochs", self.epochs)
         _positive("--batch-size", self.batch_size)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from xmir.data.holdout import Holdout
 from xmir.data.overlap import (
     OverlapReport,
     add_containment,
@@ -90,6 +91,7 @@ def prepare_run(config: TrainConfig, world_size: int = 1) -> PreparedRun:
         with_context=config.with_context,
         positive_unit=config.positive_unit,  # type: ignore[arg-type]
         max_questions=config.max_questions,
+        holdout=None if config.holdout is None else Holdout(config.holdout, config.holdout_seed),
     )
     overlap, data = guard_zero_shot(config, data)
     pool = ItemPool(data.items, config.languages)

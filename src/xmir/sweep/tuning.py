@@ -1,0 +1,154 @@
+"""Choosing a tuned sweep's learning rate (and temperature) on the development split.
+
+A tuning sweep trains each (model, strategy, batch size) at every rate of a grid, with the
+development split held out of the training data, and evaluates on that split only. A tuned
+sweep of the same study then trains each cell at the setting with the highest criterion: the
+mean over the monolingual, cross-lingual and multilingual settings of the development mAP.
+No test set takes part in the choice. A cell is chosen only once every one of its tuning
+runs has finished, so the choice never depends on which runs happened to be done first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from xmir.sweep.layout import FINISHED, SweepLayout, read_json, read_status
+from xmir.sweep.plan import PlannedRun, RateChooser, run_budget
+from xmir.sweep.prepare import Sweep
+
+SETTINGS = ("mono", "cross", "multi")
+CRITERION = "mean of mono, cross and multi mAP on the held-out development split"
+
+# (model, strategy label, batch size): one tuned cell
+CellKey = tuple[str, str, int]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One tuning run: its setting and (once finished) its development criterion."""
+
+    sweep: str
+    run_id: str
+    lr: float
+    temperature: float
+    criterion: float | None  # None: not finished yet
+    settings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class TunedCell:
+    """Every trial of one cell and the chosen one (None until all have finished)."""
+
+    key: CellKey
+    trials: tuple[Trial, ...]
+
+    @property
+    def chosen(self) -> Trial | None:
+        """The best trial by the criterion (ties: the smaller rate), once all finished."""
+        if not self.trials or any(t.criterion is None for t in self.trials):
+            return None
+        return max(self.trials, key=lambda t: (t.criterion, -t.lr, -t.temperature))
+
+    def record(self) -> dict[str, Any]:
+        """The grid and the choice, for the report."""
+        chosen = self.chosen
+        return {
+            "model": self.key[0],
+            "strategy": self.key[1],
+            "batch_size": self.key[2],
+            "criterion": CRITERION,
+            "chosen": None
+            if chosen is None
+            else {"lr": chosen.lr, "temperature": chosen.temperature},
+            "trials": [
+                {
+                    "sweep": t.sweep,
+                    "run_id": t.run_id,
+                    "lr": t.lr,
+                    "temperature": t.temperature,
+                    "criterion": t.criterion,
+                    **{f"{name}_map": value for name, value in t.settings.items()},
+                }
+                for t in self.trials
+            ],
+        }
+
+
+def dev_key(sweep: Sweep) -> str:
+    """The result key of the tuning sweep's development evaluation (``mlqa-r-dev``)."""
+    keys = [e.key for e in sweep.spec.eval if getattr(e, "split", "all") == "dev"]
+    return keys[0]
+
+
+def read_trials(sweep: Sweep, layout: SweepLayout) -> list[tuple[PlannedRun, Trial]]:
+    """The trained runs of one tuning sweep with their criterion where finished."""
+    key = dev_key(sweep)
+    trials = []
+    for run in sweep.runs:
+        if run.is_baseline:
+            continue
+        budget = run_budget(sweep.spec, run)
+        settings = _dev_settings(layout, run.run_id, sweep.fingerprints[run.run_id], key)
+        criterion = None if settings is None else sum(settings.values()) / len(settings)
+        trial = Trial(
+            sweep.spec.name,
+            run.run_id,
+            float(budget["lr"]),
+            float(budget["temperature"]),
+            criterion,
+            settings or {},
+        )
+        trials.append((run, trial))
+    return trials
+
+
+def _dev_settings(
+    layout: SweepLayout, run_id: str, fingerprint: str, key: str
+) -> dict[str, float] | None:
+    status = read_status(layout, run_id)
+    if status is None or status.get("state") != FINISHED or status.get("config_sha") != fingerprint:
+        return None
+    result = read_json(layout.result_file(run_id)) or {}
+    name = (result.get("evals") or {}).get(key)
+    payload = read_json(layout.run_dir(run_id) / name) if name else None
+    if payload is None:
+        return None
+    try:
+        return {s: float(payload["settings"][s]["map"]) for s in SETTINGS}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def tuned_cells(tuning: list[tuple[Sweep, SweepLayout]]) -> dict[CellKey, TunedCell]:
+    """Every cell of the tuning sweeps with all its trials."""
+    grouped: dict[CellKey, list[Trial]] = {}
+    for sweep, layout in tuning:
+        for run, trial in read_trials(sweep, layout):
+            key = (run.model, run.strategy_label, int(run.batch_size or 0))
+            grouped.setdefault(key, []).append(trial)
+    return {key: TunedCell(key, tuple(trials)) for key, trials in grouped.items()}
+
+
+def cell_for(cells: dict[CellKey, TunedCell], run: PlannedRun) -> TunedCell | None:
+    """The tuned cell of ``run``: its own (model, strategy, batch size), or, for a hybrid
+    alpha that was not tuned, the one hybrid alpha that was (the frontier's alphas share the
+    rate chosen for it)."""
+    batch = int(run.batch_size or 0)
+    own = cells.get((run.model, run.strategy_label, batch))
+    if own is not None or run.strategy != "hybrid":
+        return own
+    hybrids = [c for k, c in cells.items() if k[0] == run.model and k[2] == batch
+               and k[1].startswith("hybrid")]  # fmt: skip
+    return hybrids[0] if len(hybrids) == 1 else None
+
+
+def rate_chooser(cells: dict[CellKey, TunedCell]) -> RateChooser:
+    """The (lr, temperature) of each run from ``cells``; None while its cell is undecided."""
+
+    def choose(run: PlannedRun) -> tuple[float, float] | None:
+        cell = cell_for(cells, run)
+        chosen = None if cell is None else cell.chosen
+        return None if chosen is None else (chosen.lr, chosen.temperature)
+
+    return choose
