@@ -10,6 +10,8 @@ Environment knobs:
 - FAKE_XMIR_CORRUPT: a run id whose training writes a broken batches.jsonl
 - FAKE_XMIR_HANG_AFTER: ``<run id>@<step>``: that run's first training hangs for a minute
   once it has written checkpoint-<step> (to be killed mid-training)
+- FAKE_XMIR_LR_PEAK: a learning rate; every mAP of a trained model then falls with the
+  distance of its rate from this one (0.9 at the peak, 0.1 less per factor of 10)
 
 ``train`` writes OUT/checkpoints/checkpoint-<step> for every step, refuses an OUT that holds a
 run unless ``--resume`` is given, and with ``--resume`` continues after the last checkpoint
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -108,7 +111,9 @@ def train(args: argparse.Namespace) -> None:
         identity = f"{args.model}|{args.strategy}|{args.alpha}|{args.seed}|{step}"
         weights = hashlib.sha256(identity.encode()).hexdigest()
         (folder / "xmir-train.json").write_text(
-            json.dumps({"status": "finished", "model": args.model, "weights": weights})
+            json.dumps(
+                {"status": "finished", "model": args.model, "weights": weights, "lr": args.lr}
+            )
         )
 
 
@@ -121,9 +126,17 @@ def evaluate(args: argparse.Namespace) -> None:
     if args.dataset == "miracl":
         Path(args.out).write_text(json.dumps(_miracl_document(args, identity, layers)))
         return
+    peak = os.environ.get("FAKE_XMIR_LR_PEAK")
+    lr = meta.get("lr")
+
+    def score(*parts: str) -> float:
+        if peak and lr:
+            return 0.9 - 0.1 * abs(math.log10(lr / float(peak)))
+        return _number(*parts)
+
     settings = {
         name: {
-            "map": _number(identity, args.dataset, name),
+            "map": score(identity, args.dataset, name),
             "recall@1": 0.1,
             "recall@10": 0.5,
             "per_language": {},
@@ -195,6 +208,7 @@ def main() -> None:
     parser.add_argument("--alpha", type=float)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--steps", type=int)
+    parser.add_argument("--lr", type=float)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--dataset")
     parser.add_argument("--snapshot-at")

@@ -232,6 +232,6 @@ def test_fingerprints_of_an_existing_study_spec_are_unchanged() -> None:
     spec = load_spec(PINNED_SPEC)
     sweep = plan_sweep(spec)
     assert sweep.fingerprints == PINNED_FINGERPRINTS
-    assert [e.model_dump() for e in spec.eval] == [
+    assert [e.record() for e in spec.eval] == [
         {"dataset": "xquad-r", "max_questions": 300, "subset_seed": 0}
     ]

@@ -1,0 +1,154 @@
+"""Tuned sweeps: a learning-rate grid chosen on the held-out development split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sweep_helpers import FAKE_CLI, valid_spec
+
+from xmir.commands.sweep import check_tuning_order, plan_study_sweep
+from xmir.errors import XmirError
+from xmir.sweep.commands import run_steps
+from xmir.sweep.layout import SweepLayout
+from xmir.sweep.prepare import prepare_output
+from xmir.sweep.runner import RunnerOptions, run_sweep
+from xmir.sweep.spec import SweepSpec, parse_spec
+from xmir.sweep.tuning import cell_for, tuned_cells
+
+HOLDOUT = {"fraction": 0.15, "seed": 0}
+DEV_EVAL = [{"dataset": "mlqa-r", "split": "dev"}]
+
+
+def tuning_spec(**changes: Any) -> SweepSpec:
+    spec = valid_spec(
+        name="tune",
+        models=["e5-small-q4:layers=1"],
+        strategies=["mono", "hybrid"],
+        seeds=[0],
+        learning_rates=[1e-5, 1e-4, 1e-3],
+        holdout=HOLDOUT,
+        zero_shot_guard=["xquad-r"],
+        eval=DEV_EVAL,
+        include_untrained=False,
+    )
+    spec.update(changes)
+    return parse_spec(spec)
+
+
+def tuned_spec(**changes: Any) -> SweepSpec:
+    spec = valid_spec(
+        name="main",
+        models=["e5-small-q4:layers=1"],
+        strategies=["mono", "hybrid"],
+        hybrid_alphas=[0.5, 0.25],
+        seeds=[1, 2],
+        holdout=HOLDOUT,
+        tuned_by=["tune"],
+        include_untrained=False,
+    )
+    spec.update(changes)
+    return parse_spec(spec)
+
+
+def test_learning_rate_grid_is_one_run_per_rate() -> None:
+    sweep = plan_study_sweep(tuning_spec(), [], [])
+    assert [r.run_id for r in sweep.runs][:3] == [
+        "e5-small-q4-L1-mono-b8-lr1e-05-s0",
+        "e5-small-q4-L1-mono-b8-lr0.0001-s0",
+        "e5-small-q4-L1-mono-b8-lr0.001-s0",
+    ]
+    config = sweep.configs["e5-small-q4-L1-mono-b8-lr0.001-s0"]
+    assert config["budget"]["lr"] == 1e-3
+    assert config["holdout"] == HOLDOUT
+    assert config["eval"] == [{"dataset": "mlqa-r", "max_questions": None, "subset_seed": 0,
+                               "split": "dev"}]  # fmt: skip
+
+
+def test_tuning_runs_hold_out_the_dev_split_and_guard_the_test_set(tmp_path: Path) -> None:
+    sweep = plan_study_sweep(tuning_spec(), [], [])
+    train, evaluate = run_steps(sweep.spec, sweep.runs[1], SweepLayout(tmp_path))
+    assert train.args[train.args.index("--lr") + 1] == "0.0001"
+    assert train.args[train.args.index("--holdout") + 1 :][:3] == ["0.15", "--holdout-seed", "0"]
+    assert train.args[train.args.index("--eval-data") + 1] == "xquad-r"
+    assert evaluate.name == "eval-mlqa-r-dev"
+    assert evaluate.args[evaluate.args.index("--split") + 1] == "dev"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"holdout": None}, "split dev needs a holdout"),
+        ({"eval": [{"dataset": "xquad-r", "split": "dev"}]}, "held-out part of train_data"),
+        ({"tuned_by": ["other"]}, "takes its rate from tuned_by"),
+        ({"train_data": "xquad-r", "eval": [{"dataset": "mlqa-r"}]}, None),
+    ],
+)
+def test_inconsistent_tuning_specs_are_refused(
+    changes: dict[str, Any], message: str | None
+) -> None:
+    if message is None:  # holdout on xquad-r training data is fine
+        tuning_spec(**changes)
+        return
+    with pytest.raises(XmirError, match=message):
+        tuning_spec(**changes)
+
+
+def test_a_tuned_sweep_takes_no_budget_rate() -> None:
+    with pytest.raises(XmirError, match="come from tuned_by"):
+        tuned_spec(budget={"steps": 3, "lr": 1e-4})
+
+
+def test_tuned_by_must_name_an_earlier_dev_evaluated_sweep() -> None:
+    with pytest.raises(XmirError, match="not an earlier spec"):
+        check_tuning_order([tuned_spec(), tuning_spec()])
+    plain = parse_spec(valid_spec(name="tune"))
+    with pytest.raises(XmirError, match="split: dev"):
+        check_tuning_order([plain, tuned_spec()])
+    check_tuning_order([tuning_spec(), tuned_spec()])
+
+
+def test_tuned_runs_wait_then_train_at_the_best_dev_rate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders = [tmp_path / "tune", tmp_path / "main"]
+    tune = plan_study_sweep(tuning_spec(), [], folders)
+    main = plan_study_sweep(tuned_spec(), [tune], folders)
+    assert all(run.waiting for run in main.runs)
+    outcomes = run_sweep(main, prepare_output(main, folders[1]), RunnerOptions(cli=FAKE_CLI))
+    assert {o.state for o in outcomes} == {"waiting"}
+
+    monkeypatch.setenv("FAKE_XMIR_LR_PEAK", "1e-4")
+    options = RunnerOptions(cli=FAKE_CLI)
+    done = run_sweep(tune, prepare_output(tune, folders[0]), options)
+    assert {o.state for o in done} == {"finished"}
+    cells = tuned_cells([(tune, SweepLayout(folders[0]))])
+    assert len(cells) == 2
+    for cell in cells.values():
+        assert cell.chosen is not None and cell.chosen.lr == 1e-4
+        assert sorted(t.lr for t in cell.trials) == [1e-5, 1e-4, 1e-3]
+        assert cell.record()["chosen"] == {"lr": 1e-4, "temperature": 0.05}
+
+    main = plan_study_sweep(tuned_spec(), [tune], folders)
+    assert not any(run.waiting for run in main.runs)
+    assert {run.lr for run in main.runs} == {1e-4}
+    # hybrid 0.25 was not tuned: it takes the rate chosen for the one tuned hybrid (0.5)
+    quarter = next(r for r in main.runs if r.alpha == 0.25)
+    assert cell_for(cells, quarter) is cells[("e5-small-q4:layers=1", "hybrid0.5", 8)]
+    ran = run_sweep(main, prepare_output(main, folders[1]), options)
+    assert {o.state for o in ran} == {"finished"}
+    assert main.configs[ran[0].run_id]["budget"]["lr"] == 1e-4
+    assert main.configs[ran[0].run_id]["tuned_by"] == ["tune"]
+
+
+def test_a_cell_is_not_chosen_before_all_its_trials_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_XMIR_LR_PEAK", "1e-3")
+    monkeypatch.setenv("FAKE_XMIR_FAIL", "e5-small-q4-L1-mono-b8-lr0.001-s0")
+    tune = plan_study_sweep(tuning_spec(), [], [tmp_path])
+    run_sweep(tune, prepare_output(tune, tmp_path), RunnerOptions(cli=FAKE_CLI))
+    cells = tuned_cells([(tune, SweepLayout(tmp_path))])
+    assert cells[("e5-small-q4:layers=1", "mono", 8)].chosen is None
+    assert cells[("e5-small-q4:layers=1", "hybrid0.5", 8)].chosen.lr == 1e-3
