@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,92 @@ def test_a_cell_is_not_chosen_before_all_its_trials_finish(
     cells = tuned_cells([(tune, SweepLayout(tmp_path))])
     assert cells[("e5-small-q4:layers=1", "mono", 8)].chosen is None
     assert cells[("e5-small-q4:layers=1", "hybrid0.5", 8)].chosen.lr == 1e-3
+
+
+def combination_spec(**changes: Any) -> SweepSpec:
+    spec = valid_spec(
+        name="combos",
+        models=["e5-small-q4:layers=1"],
+        strategies=["mono", "cross", "hybrid"],
+        seeds=[0, 1],
+        combinations=["wavg", "ensemble"],
+        include_untrained=False,
+    )
+    spec.update(changes)
+    return parse_spec(spec)
+
+
+def test_combinations_follow_their_sources_seed_by_seed() -> None:
+    sweep = plan_study_sweep(combination_spec(), [], [])
+    ids = [r.run_id for r in sweep.runs]
+    assert ids[:5] == [
+        "e5-small-q4-L1-mono-b8-s0",
+        "e5-small-q4-L1-cross-b8-s0",
+        "e5-small-q4-L1-hybrid0.5-b8-s0",
+        "e5-small-q4-L1-wavg0.5-b8-s0",
+        "e5-small-q4-L1-ensemble0.5-b8-s0",
+    ]
+    wavg = sweep.run("e5-small-q4-L1-wavg0.5-b8-s1")
+    assert wavg.sources == ("e5-small-q4-L1-mono-b8-s1", "e5-small-q4-L1-cross-b8-s1")
+    assert sweep.configs[wavg.run_id]["sources"] == {
+        source: sweep.fingerprints[source] for source in wavg.sources
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"strategies": ["mono", "hybrid"]}, "add cross"),
+        ({"learning_rates": [1e-4, 1e-3]}, "not with a learning_rates grid"),
+        ({"combinations": ["wavg", "wavg"]}, "duplicate"),
+    ],
+)
+def test_combinations_need_their_parts(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(XmirError, match=message):
+        combination_spec(**changes)
+
+
+def test_combinations_evaluate_kept_models_then_free_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("FAKE_XMIR_LOG", str(log))
+    monkeypatch.setenv("FAKE_XMIR_FAIL", "e5-small-q4-L1-wavg0.5-b8-s0")
+    sweep = plan_study_sweep(combination_spec(seeds=[0]), [], [])
+    layout = prepare_output(sweep, tmp_path / "out")
+    mono = layout.run_dir("e5-small-q4-L1-mono-b8-s0") / "model"
+    hybrid = layout.run_dir("e5-small-q4-L1-hybrid0.5-b8-s0") / "model"
+    run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    assert mono.is_dir()  # kept: one of its combinations has not finished
+    assert not hybrid.exists()  # nothing needs it
+    combo = sweep.run("e5-small-q4-L1-wavg0.5-b8-s0")
+    steps = run_steps(sweep.spec, combo, layout, sources=[sweep.run(s) for s in combo.sources])
+    assert [s.name for s in steps] == ["eval-xquad-r"]  # both models there: nothing to retrain
+    assert f"wavg:0.5:{mono}," in " ".join(steps[0].args)
+    monkeypatch.delenv("FAKE_XMIR_FAIL")
+    outcomes = run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    assert [o.state for o in outcomes].count("finished") == 1
+    assert not list(layout.runs_dir.glob("*/model"))  # all combinations done: weights go
+    assert log.read_text().split().count("train") == 3  # no source was retrained
+
+
+def test_a_combination_retrains_a_deleted_source_into_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    combo_id = "e5-small-q4-L1-ensemble0.5-b8-s0"
+    monkeypatch.setenv("FAKE_XMIR_FAIL", combo_id)
+    sweep = plan_study_sweep(combination_spec(seeds=[0], combinations=["ensemble"]), [], [])
+    layout = prepare_output(sweep, tmp_path / "out")
+    run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    mono = layout.run_dir("e5-small-q4-L1-mono-b8-s0") / "model"
+    shutil.rmtree(mono)  # e.g. a fresh machine: the kept weights are gone
+    combo = sweep.run(combo_id)
+    steps = run_steps(sweep.spec, combo, layout, sources=[sweep.run(s) for s in combo.sources])
+    assert [s.name for s in steps] == ["train-mono", "eval-xquad-r"]
+    copy = layout.run_dir(combo_id) / "sources" / "e5-small-q4-L1-mono-b8-s0"
+    assert steps[0].args[steps[0].args.index("--out") + 1] == str(copy)
+    monkeypatch.delenv("FAKE_XMIR_FAIL")
+    outcomes = run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    assert [o.state for o in outcomes].count("finished") == 1
+    assert not copy.exists()  # the copy goes once the combination is evaluated
+    assert not list(layout.runs_dir.glob("*/model"))

@@ -187,7 +187,7 @@ def print_plan(sweep: Sweep, layout: SweepLayout, shard: Shard | None) -> float:
         table.add_row(
             str(position),
             run.run_id,
-            "-" if run.is_baseline else format_duration(cost.train_s),
+            "-" if not run.trains else format_duration(cost.train_s),
             format_duration(cost.eval_s),
             state,
         )

@@ -29,7 +29,8 @@ def check_run_arguments(sweep: Sweep) -> None:
     layout = SweepLayout(Path("OUT"))  # only the arguments matter: the paths are not read
     checked: set[tuple[str, ...]] = set()
     for run in sweep.runs:
-        for step in run_steps(sweep.spec, run, layout):
+        sources = [sweep.run(source) for source in run.sources]
+        for step in run_steps(sweep.spec, run, layout, sources=sources):
             name, *args = step.args
             if tuple(step.args) in checked:
                 continue

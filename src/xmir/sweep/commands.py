@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from xmir.sweep.layout import SweepLayout, eval_file_name
+from xmir.sweep.layout import SweepLayout, eval_file_name, read_json
 from xmir.sweep.miracl_args import miracl_eval_args, overlap_checked_datasets
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import EvalSet, MiraclEvalSet, SweepSpec
@@ -19,6 +19,7 @@ from xmir.train.config import SNAPSHOT_DIR
 # The same interpreter as the sweep, so a run uses exactly this installation of xmir.
 DEFAULT_CLI: tuple[str, ...] = (sys.executable, "-m", "xmir")
 MODEL_DIR = "model"
+TRAIN_RECORD = "xmir-train.json"  # written by xmir train once the model is saved
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,56 @@ def eval_args(
     return [*args, "--out", str(out), *spec.extra_eval_args]
 
 
+SOURCES_DIR = "sources"  # a combination's own copies of source models that were deleted
+
+
+def source_model_dir(layout: SweepLayout, run: PlannedRun, source_id: str) -> Path:
+    """Where a combination finds a source run's model: the source run's own folder while it
+    is kept, else the combination's copy (retrained, same config and seed)."""
+    kept = layout.run_dir(source_id) / MODEL_DIR
+    if model_is_complete(kept):
+        return kept
+    return layout.run_dir(run.run_id) / SOURCES_DIR / source_id
+
+
+def model_is_complete(folder: Path) -> bool:
+    """True when ``folder`` holds a model whose training finished."""
+    return (read_json(folder / TRAIN_RECORD) or {}).get("status") == "finished"
+
+
+def combination_steps(
+    spec: SweepSpec, run: PlannedRun, layout: SweepLayout, sources: list[PlannedRun]
+) -> list[Step]:
+    """Retrain any source model that is gone (identical config and seed), then evaluate the
+    weight average or score ensemble of the two (see :mod:`xmir.models.combined`)."""
+    steps: list[Step] = []
+    folders = []
+    for source in sources:
+        folder = source_model_dir(layout, run, source.run_id)
+        if not model_is_complete(folder):
+            steps.append(Step(f"train-{source.strategy}", train_args(spec, source, folder)))
+        folders.append(str(folder))
+    model = f"{run.strategy}:{run.alpha:g}:{folders[0]},{folders[1]}"
+    for eval_set in spec.eval:
+        out = layout.run_dir(run.run_id) / eval_file_name(eval_set.key)
+        args = eval_args(spec, model, eval_set, out, evaluated_once=True)
+        steps.append(Step(f"eval-{eval_set.key}", args))
+    return steps
+
+
 def run_steps(
-    spec: SweepSpec, run: PlannedRun, layout: SweepLayout, *, resume: bool = False
+    spec: SweepSpec,
+    run: PlannedRun,
+    layout: SweepLayout,
+    *,
+    resume: bool = False,
+    sources: list[PlannedRun] | None = None,
 ) -> list[Step]:
     """The processes of ``run`` in order: train (unless baseline; ``resume``: continuing from
     the last checkpoint), then one eval per set and evaluated budget (the snapshots of
-    shorter budgets first, the final model last)."""
+    shorter budgets first, the final model last). A combination needs its ``sources``."""
+    if run.is_combination:
+        return combination_steps(spec, run, layout, sources or [])
     run_dir = layout.run_dir(run.run_id)
     model_dir = run_dir / MODEL_DIR
     steps: list[Step] = []

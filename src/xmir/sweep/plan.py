@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from xmir.errors import XmirError
+from xmir.models.combined import COMBINE_KINDS
 from xmir.models.spec import model_label
 from xmir.sweep.spec import SweepSpec
 
@@ -35,10 +36,20 @@ class PlannedRun:
     lr: float | None = None  # None: the budget's (or, in a tuned sweep, not chosen yet)
     temperature: float | None = None  # None: the budget's
     waiting: bool = False  # a tuned run whose tuning has not finished: cannot run yet
+    sources: tuple[str, ...] = ()  # a combination: the (mono, cross) run ids it combines
 
     @property
     def is_baseline(self) -> bool:
         return self.strategy == BASELINE
+
+    @property
+    def is_combination(self) -> bool:
+        """A weight average or score ensemble of two runs' models (evaluation only)."""
+        return self.strategy in COMBINE_KINDS
+
+    @property
+    def trains(self) -> bool:
+        return not self.is_baseline and not self.is_combination
 
     @property
     def strategy_label(self) -> str:
@@ -47,8 +58,9 @@ class PlannedRun:
 
 
 def strategy_label(strategy: str, alpha: float | None) -> str:
-    """The short name of a strategy as used in run ids and reports (``hybrid0.5``)."""
-    return f"hybrid{alpha:g}" if strategy == "hybrid" else strategy
+    """The short name of a strategy as used in run ids and reports (``hybrid0.5``,
+    ``wavg0.5``)."""
+    return f"{strategy}{alpha:g}" if strategy in ("hybrid", *COMBINE_KINDS) else strategy
 
 
 def build_plan(
@@ -67,14 +79,58 @@ def build_plan(
         if spec.include_untrained:
             runs.append(PlannedRun(f"{label}-{BASELINE}", model, label, BASELINE, None, None, None))
         for batch in spec.batch_sizes:
+            if spec.combinations:
+                runs += _seed_by_seed(spec, model, label, batch, rates)
+                continue
             for strategy, alpha in _strategies(spec):
                 for lr in grid:
                     for seed in spec.seeds:
-                        name = strategy_label(strategy, alpha)
-                        rate = "" if lr is None else f"-lr{lr:g}"
-                        run_id = f"{label}-{name}-b{batch}{rate}-s{seed}"
-                        run = PlannedRun(run_id, model, label, strategy, alpha, batch, seed, lr)
-                        runs.append(_tuned(run, rates) if spec.tuned_by else run)
+                        runs.append(
+                            _trained(spec, model, label, (strategy, alpha), batch, seed, lr, rates)
+                        )
+    return runs
+
+
+def _trained(
+    spec: SweepSpec,
+    model: str,
+    label: str,
+    strategy: tuple[str, float | None],
+    batch: int,
+    seed: int,
+    lr: float | None,
+    rates: RateChooser | None,
+) -> PlannedRun:
+    name = strategy_label(*strategy)
+    rate = "" if lr is None else f"-lr{lr:g}"
+    run_id = f"{label}-{name}-b{batch}{rate}-s{seed}"
+    run = PlannedRun(run_id, model, label, strategy[0], strategy[1], batch, seed, lr)
+    return _tuned(run, rates) if spec.tuned_by else run
+
+
+def _seed_by_seed(
+    spec: SweepSpec, model: str, label: str, batch: int, rates: RateChooser | None
+) -> list[PlannedRun]:
+    """With combinations: seed by seed, every strategy, then the combinations of that seed's
+    mono and cross models (so those two models wait on disk for minutes, not hours)."""
+    runs: list[PlannedRun] = []
+    for seed in spec.seeds:
+        trained = {
+            strategy: _trained(spec, model, label, strategy, batch, seed, None, rates)
+            for strategy in _strategies(spec)
+        }
+        runs += trained.values()
+        mono, cross = trained[("mono", None)], trained[("cross", None)]
+        for kind in spec.combinations:
+            for alpha in spec.hybrid_alphas:
+                run_id = f"{label}-{strategy_label(kind, alpha)}-b{batch}-s{seed}"
+                runs.append(
+                    PlannedRun(
+                        run_id, model, label, kind, alpha, batch, seed,
+                        waiting=mono.waiting or cross.waiting,
+                        sources=(mono.run_id, cross.run_id),
+                    )
+                )  # fmt: skip
     return runs
 
 
@@ -119,7 +175,9 @@ def run_config(spec: SweepSpec, run: PlannedRun) -> dict[str, Any]:
         "eval": [e.record() for e in spec.eval],
         "extra_eval_args": list(spec.extra_eval_args),
     }
-    if not run.is_baseline:
+    if run.is_combination:  # the sources' fingerprints are added by the planner
+        config.update(alpha=run.alpha, batch_size=run.batch_size, seed=run.seed)
+    elif not run.is_baseline:
         config.update(
             alpha=run.alpha,
             batch_size=run.batch_size,

@@ -42,12 +42,20 @@ class Sweep:
         owners = assign_shards([self.costs[r.run_id].total_s for r in self.runs], shard.count)
         return [run for run, owner in zip(self.runs, owners, strict=True) if owner == shard.index]
 
+    def run(self, run_id: str) -> PlannedRun:
+        """The planned run with this id."""
+        return next(r for r in self.runs if r.run_id == run_id)
+
+    def dependents(self, run_id: str) -> list[PlannedRun]:
+        """The combination runs that need this run's model."""
+        return [r for r in self.runs if run_id in r.sources]
+
     def record(self) -> dict[str, Any]:
         """What ``sweep.json`` holds: the spec and the plan."""
         return {
             "xmir_sweep": 1,
             "name": self.spec.name,
-            "spec": self.spec.model_dump(mode="json"),
+            "spec": spec_record(self.spec),
             "models": list(dict.fromkeys(r.model for r in self.runs)),
             "runs": [
                 {
@@ -60,16 +68,40 @@ class Sweep:
         }
 
 
+# Spec fields added after studies were committed: recorded only when used, so that a rerun
+# of an earlier study rewrites its sweep.json unchanged.
+_LATER_FIELDS = ("learning_rates", "holdout", "tuned_by", "combinations", "zero_shot_guard")
+
+
+def spec_record(spec: SweepSpec) -> dict[str, Any]:
+    """The spec as ``sweep.json`` records it."""
+    record = spec.model_dump(mode="json")
+    for name in _LATER_FIELDS:
+        if record.get(name) in (None, []):
+            record.pop(name, None)
+    record["eval"] = [
+        {k: v for k, v in e.items() if not (k == "split" and v == "all")} for e in record["eval"]
+    ]
+    return record
+
+
 def plan_sweep(spec: SweepSpec, rates: RateChooser | None = None) -> Sweep:
     """Resolve the models (unknown model or empty ladder fails here) and expand the plan
     (``rates``: a tuned sweep's chosen learning rates, see :mod:`xmir.sweep.tuning`)."""
     runs = build_plan(spec, resolve_models(spec.models), rates)
-    configs = {r.run_id: run_config(spec, r) for r in runs}
+    configs: dict[str, dict[str, Any]] = {}
+    fingerprints: dict[str, str] = {}
+    for run in runs:  # a combination comes after its sources and names their fingerprints
+        config = run_config(spec, run)
+        if run.sources:
+            config["sources"] = {source: fingerprints[source] for source in run.sources}
+        configs[run.run_id] = config
+        fingerprints[run.run_id] = config_fingerprint(config)
     return Sweep(
         spec=spec,
         runs=runs,
         configs=configs,
-        fingerprints={rid: config_fingerprint(c) for rid, c in configs.items()},
+        fingerprints=fingerprints,
         costs={r.run_id: estimate_run(spec, r) for r in runs},
     )
 

@@ -24,7 +24,7 @@ from xmir.errors import XmirError
 from xmir.io import atomic_write_bytes, atomic_write_json
 from xmir.provenance import utc_now
 from xmir.sweep.batch_mix import summarise_batches
-from xmir.sweep.commands import DEFAULT_CLI, MODEL_DIR, Step, run_steps
+from xmir.sweep.commands import DEFAULT_CLI, MODEL_DIR, SOURCES_DIR, Step, run_steps
 from xmir.sweep.layout import (
     FAILED,
     FINISHED,
@@ -138,7 +138,8 @@ def _execute(
     if checkpoint is None:
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True)
-    steps = run_steps(sweep.spec, run, layout, resume=checkpoint is not None)
+    sources = [sweep.run(source) for source in run.sources]
+    steps = run_steps(sweep.spec, run, layout, resume=checkpoint is not None, sources=sources)
     status: dict[str, Any] = {
         "run_id": run.run_id,
         "state": RUNNING,
@@ -172,8 +173,9 @@ def _execute(
             return _fail(layout, status, result, clock, step="collect", options=options)
         compress_run_files(run_dir)
         atomic_write_json(layout.result_file(run.run_id), result)
+        shutil.rmtree(run_dir / SOURCES_DIR, ignore_errors=True)
         if not options.keep_models:
-            shutil.rmtree(run_dir / MODEL_DIR, ignore_errors=True)
+            _drop_unneeded_models(sweep, layout, [run.run_id, *run.sources], finishing=run)
     except KeyboardInterrupt:
         _end(layout, status, INTERRUPTED, clock, error="interrupted (Ctrl-C or SIGTERM)")
         raise
@@ -182,12 +184,27 @@ def _execute(
     return RunOutcome(run.run_id, FINISHED, seconds=seconds, resumed_from=resumed)
 
 
+def _drop_unneeded_models(
+    sweep: Sweep, layout: SweepLayout, run_ids: list[str], *, finishing: PlannedRun
+) -> None:
+    """Delete the models of ``run_ids`` that no unfinished combination run still needs."""
+    for run_id in run_ids:
+        waiting = [
+            d
+            for d in sweep.dependents(run_id)
+            if d.run_id != finishing.run_id
+            and not is_finished(layout, d.run_id, sweep.fingerprints[d.run_id])
+        ]
+        if not waiting:
+            shutil.rmtree(layout.run_dir(run_id) / MODEL_DIR, ignore_errors=True)
+
+
 def resumable_checkpoint(layout: SweepLayout, run: PlannedRun, fingerprint: str) -> Path | None:
     """The last checkpoint of an unfinished attempt at ``run`` that training can continue
     from: the attempt was cut off (``running`` or ``interrupted``, not ``failed``), with this
     very config, after writing a checkpoint. None: start from an empty run folder."""
     status = read_status(layout, run.run_id)
-    if run.is_baseline or status is None or status.get("config_sha") != fingerprint:
+    if not run.trains or status is None or status.get("config_sha") != fingerprint:
         return None
     if status.get("state") not in (RUNNING, INTERRUPTED):
         return None
@@ -228,7 +245,7 @@ def _collect(
     evals: dict[str, str] = {}
     budgets: dict[str, dict[str, str]] = {}
     model_record: dict[str, Any] | None = None
-    shorter = [] if run.is_baseline else sweep.spec.budget.eval_at
+    shorter = sweep.spec.budget.eval_at if run.trains else []
     for budget in [*shorter, None]:
         for eval_set in sweep.spec.eval:
             name = eval_file_name(eval_set.key, budget)
@@ -242,8 +259,10 @@ def _collect(
                 budgets.setdefault(str(budget), {})[eval_set.key] = name
     if not run.is_baseline:
         budgets[str(sweep.spec.budget.steps)] = dict(evals)
+    if run.is_combination:
+        model_record = _combination_model_record(model_record or {}, run)
     train: dict[str, Any] | None = None
-    if not run.is_baseline:
+    if run.trains:
         train = _keep_train_records(run_dir)
         if isinstance(train, str):
             return train
@@ -263,6 +282,19 @@ def _collect(
         "time_s": step_seconds,
         "finished": utc_now(),
     }
+
+
+def _combination_model_record(evaluated: dict[str, Any], run: PlannedRun) -> dict[str, Any]:
+    """A combination's record: its size is one member's (the size it is compared at; an
+    ensemble runs both members, recorded as ``members_non_embedding_params``)."""
+    record = {**evaluated, "spec": run.model, "evaluated_path": evaluated.get("spec")}
+    if run.strategy == "ensemble":
+        record["members_total_params"] = evaluated.get("total_params")
+        record["members_non_embedding_params"] = evaluated.get("non_embedding_params")
+        for key in ("total_params", "non_embedding_params"):
+            if isinstance(evaluated.get(key), int):
+                record[key] = evaluated[key] // 2
+    return record
 
 
 def _fine_tuned_model_record(

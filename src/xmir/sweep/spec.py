@@ -232,6 +232,12 @@ class SweepSpec(_Strict):
         description="sweeps of this study whose dev-split results choose each (model, "
         "strategy, batch size)'s learning rate and temperature",
     )
+    combinations: list[Literal["wavg", "ensemble"]] = Field(
+        default_factory=list,
+        description="baselines built from the mono- and cross-trained models of one size and "
+        "seed at each hybrid alpha, evaluation only: wavg (weight average), ensemble (score "
+        "ensemble)",
+    )
     zero_shot_guard: list[EvalDataset] | None = Field(
         default=None,
         description="the LAReQA sets the training texts are checked against (default: the "
@@ -330,6 +336,21 @@ class SweepSpec(_Strict):
     @classmethod
     def _unique_tuning_sweeps(cls, value: list[str]) -> list[str]:
         return _no_duplicates(value, "tuning sweeps")
+
+    @model_validator(mode="after")
+    def _combinations_have_their_parts(self) -> SweepSpec:
+        if not self.combinations:
+            return self
+        _no_duplicates(self.combinations, "combinations")
+        missing = [s for s in ("mono", "cross", "hybrid") if s not in self.strategies]
+        if missing:
+            raise ValueError(
+                f"combinations: need mono and cross (to combine) and hybrid (its alphas); "
+                f"add {', '.join(missing)} to strategies"
+            )
+        if self.learning_rates is not None:
+            raise ValueError("combinations: not with a learning_rates grid")
+        return self
 
     @model_validator(mode="after")
     def _tuning_is_consistent(self) -> SweepSpec:
