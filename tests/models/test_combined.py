@@ -69,3 +69,29 @@ def test_combined_specs_have_readable_labels() -> None:
     assert parse_combined_spec("e5-small-q4:layers=2") is None
     label = model_label("wavg:0.5:e5-small-q4:layers=2,e5-small-q4:layers=2")
     assert label == "wavg0.5-e5-small-q4-L2-e5-small-q4-L2"
+
+
+def test_ensemble_reuses_its_members_cached_embeddings(
+    tiny_model_dir: Path,
+    second_model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from xmir.evaluate.encoding import cached_encode
+
+    monkeypatch.setenv("XMIR_CACHE_DIR", str(tmp_path))
+    first, second = load_model(str(tiny_model_dir)), load_model(str(second_model_dir))
+    ensemble = load_model(f"ensemble:0.5:{tiny_model_dir},{second_model_dir}")
+    common = {"prefix": "passage: ", "show_progress": False}
+    cold, from_cache = cached_encode(
+        ensemble.model, TEXTS, weights_sha256=ensemble.weights_sha256, **common
+    )
+    assert not from_cache
+    a, a_cached = cached_encode(first.model, TEXTS, weights_sha256=first.weights_sha256, **common)
+    b, b_cached = cached_encode(second.model, TEXTS, weights_sha256=second.weights_sha256, **common)
+    assert a_cached and b_cached  # the ensemble cached each member under its own key
+    warm, from_cache = cached_encode(
+        ensemble.model, TEXTS, weights_sha256=ensemble.weights_sha256, **common
+    )
+    assert from_cache
+    assert np.allclose(warm, cold) and np.allclose(warm @ warm.T, 0.5 * (a @ a.T + b @ b.T))

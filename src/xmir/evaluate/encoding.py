@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from xmir.models.combined import ScoreEnsemble
 from xmir.paths import cache_dir
 
 if TYPE_CHECKING:
@@ -126,8 +127,19 @@ def cached_encode(
     configuration) encoded them before.
 
     Returns the embeddings and whether they came from the cache. A cache file that fails to
-    load or has the wrong shape is re-encoded and overwritten, never trusted.
+    load or has the wrong shape is re-encoded and overwritten, never trusted. A score
+    ensemble (:class:`xmir.models.combined.ScoreEnsemble`) encodes through each member, so
+    members evaluated before cost nothing.
     """
+    if isinstance(model, ScoreEnsemble):
+        parts = [
+            cached_encode(
+                member, texts, prefix=prefix, weights_sha256=sha, batch_size=batch_size,
+                show_progress=show_progress, use_cache=use_cache,
+            )
+            for member, sha in zip((model.first, model.second), model.member_hashes, strict=True)
+        ]  # fmt: skip
+        return model.combine(parts[0][0], parts[1][0]), parts[0][1] and parts[1][1]
     key = embedding_cache_key(
         weights_sha256,
         prefix,

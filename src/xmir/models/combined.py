@@ -85,8 +85,15 @@ class ScoreEnsemble:
     concatenation described in the module docstring, normalised by construction.
     """
 
-    def __init__(self, first: SentenceTransformer, second: SentenceTransformer, alpha: float):
+    def __init__(
+        self,
+        first: SentenceTransformer,
+        second: SentenceTransformer,
+        alpha: float,
+        member_hashes: tuple[str, str] = ("", ""),
+    ):
         self.first, self.second, self.alpha = first, second, alpha
+        self.member_hashes = member_hashes  # lets each member reuse its cached embeddings
         self.prompts = dict(first.prompts)
         self.default_prompt_name = getattr(first, "default_prompt_name", None)
         self.tokenizer = first.tokenizer
@@ -105,9 +112,13 @@ class ScoreEnsemble:
         kwargs.update(convert_to_numpy=True, normalize_embeddings=True)
         first = np.asarray(self.first.encode(sentences, **kwargs), dtype=np.float32)
         second = np.asarray(self.second.encode(sentences, **kwargs), dtype=np.float32)
+        return self.combine(first, second)
+
+    def combine(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """The ensemble embedding from both members' unit embeddings."""
         return np.concatenate(
             [math.sqrt(self.alpha) * first, math.sqrt(1.0 - self.alpha) * second], axis=1
-        )
+        ).astype(np.float32)
 
     def named_children(self) -> Iterator[tuple[str, Any]]:
         yield "first", self.first

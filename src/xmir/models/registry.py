@@ -125,7 +125,9 @@ def _load_combined(spec: CombinedSpec, device: str | None) -> LoadedModel:
             license=first.license,
         )  # fmt: skip
     return LoadedModel(
-        model=ScoreEnsemble(first.model, second.model, spec.alpha),  # type: ignore[arg-type]
+        model=ScoreEnsemble(  # type: ignore[arg-type]
+            first.model, second.model, spec.alpha, (first.weights_sha256, second.weights_sha256)
+        ),
         spec=spec.text,
         description=f"score ensemble: {weights}",
         total_params=first.total_params + second.total_params,
