@@ -134,8 +134,10 @@ def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     width = (hidden / REFERENCE_HIDDEN) ** 2
     encode_per_text = ENCODE_TEXT_FIXED_S + ENCODE_TEXT_LAYER_S * layers * width
     eval_s = sum(EVAL_START_S + eval_texts(e) * encode_per_text for e in spec.eval)
-    if not run.trains:  # untrained, or a combination (an ensemble encodes twice)
-        return RunCost(0.0, eval_s * (2 if run.strategy == "ensemble" else 1))
+    if run.strategy == "ensemble":  # its members' embeddings come from their own evaluations
+        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval))
+    if not run.trains:  # untrained, or a weight average: one evaluation
+        return RunCost(0.0, eval_s)
     eval_s *= len(spec.budget.all_budgets)  # every evaluated budget is one more evaluation
     per_pair = TRAIN_PAIR_FIXED_S + TRAIN_PAIR_LAYER_S * layers * width
     pairs = spec.budget.steps * (run.batch_size or 0)

@@ -86,8 +86,10 @@ def estimate_gpu_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     """Estimated seconds of ``run`` on one GPU at the stated rates."""
     n = non_embedding_parameters(run.model)
     eval_s = sum(EVAL_START_S + 2 * n * eval_tokens(e) / (ENCODE_TFLOPS * 1e12) for e in spec.eval)
-    if not run.trains:  # a combination: one evaluation (an ensemble encodes twice)
-        return RunCost(0.0, eval_s * (2 if run.strategy == "ensemble" else 1))
+    if run.strategy == "ensemble":  # its members' embeddings come from their own evaluations
+        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval))
+    if not run.trains:  # untrained, or a weight average: one evaluation
+        return RunCost(0.0, eval_s)
     eval_s *= len(spec.budget.all_budgets)
     steps = spec.budget.steps
     tokens = steps * (run.batch_size or 0) * TRAIN_TOKENS_PER_PAIR
