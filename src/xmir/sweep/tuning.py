@@ -152,3 +152,61 @@ def rate_chooser(cells: dict[CellKey, TunedCell]) -> RateChooser:
         return None if chosen is None else (chosen.lr, chosen.temperature)
 
     return choose
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One finished tuning run as the report shows it (read from its folder alone)."""
+
+    sweep: str
+    model: str
+    strategy: str  # the label: mono, cross, hybrid0.5, or none (untrained)
+    batch_size: int | None
+    lr: float | None
+    temperature: float | None
+    settings: dict[str, float]
+
+    @property
+    def criterion(self) -> float:
+        return sum(self.settings.values()) / len(self.settings)
+
+
+def is_tuning_record(record: dict[str, Any]) -> bool:
+    """True for the ``sweep.json`` of a sweep that evaluates on a development split."""
+    evals = (record.get("spec") or {}).get("eval") or []
+    return any(e.get("split") == "dev" for e in evals if isinstance(e, dict))
+
+
+def grid_rows(layout: SweepLayout) -> list[GridRow]:
+    """Every finished run of a tuning sweep folder with its development mAP per setting."""
+    record = read_json(layout.sweep_file) or {}
+    name = str(record.get("name", layout.root.name))
+    keys = [
+        f"{e['dataset']}-dev"
+        for e in (record.get("spec") or {}).get("eval", [])
+        if isinstance(e, dict) and e.get("split") == "dev"
+    ]
+    rows = []
+    for planned in record.get("runs", []):
+        run_id = planned.get("run_id", "")
+        settings = (
+            _dev_settings(layout, run_id, planned.get("config_sha", ""), keys[0]) if keys else None
+        )
+        if settings is None:
+            continue
+        budget = planned.get("budget") or {}
+        strategy = planned.get("strategy", "none")
+        alpha = planned.get("alpha")
+        label = f"hybrid{alpha:g}" if strategy == "hybrid" and alpha is not None else strategy
+        rows.append(
+            GridRow(
+                name,
+                str(planned.get("model", "?")),
+                label,
+                planned.get("batch_size"),
+                budget.get("lr"),
+                budget.get("temperature"),
+                settings,
+            )
+        )
+    return rows
