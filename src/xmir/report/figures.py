@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xmir.sweep.aggregate import CORPUS_DATASETS, SETTINGS, Group, Summary, dataset_metrics
+from xmir.report.aggregate import CORPUS_DATASETS, SETTINGS, Group, Summary, dataset_metrics
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xmir.sweep.results import RunResult
+from xmir.report.results import RunResult
 
 N_RESAMPLES = 2000
 

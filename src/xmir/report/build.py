@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import base64
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from xmir.io import atomic_write_text
 from xmir.provenance import utc_now
-from xmir.sweep import figures, study_figures
-from xmir.sweep.aggregate import METRICS, Summary
-from xmir.sweep.bias_summary import BiasComparison, BiasRow, bias_comparisons, bias_rows
-from xmir.sweep.narrative import STANDING_NOTE, answer
-from xmir.sweep.protocol_note import protocol_notes
-from xmir.sweep.results import SweepResults, load_results
-from xmir.sweep.study import StudyStats, study_stats
-from xmir.sweep.study_tables import (
+from xmir.report import figures, study_figures
+from xmir.report.aggregate import METRICS, Summary
+from xmir.report.bias_summary import BiasComparison, BiasRow, bias_comparisons, bias_rows
+from xmir.report.narrative import STANDING_NOTE, answer
+from xmir.report.protocol_note import protocol_notes
+from xmir.report.results import SweepResults, load_results
+from xmir.report.stats.study import StudyStats, study_stats
+from xmir.report.study_tables import (
     all_round_table,
     bias_table,
     budget_table,
@@ -32,7 +35,7 @@ from xmir.sweep.study_tables import (
     md_table,
     trends_table,
 )
-from xmir.sweep.table import MainTable, format_cell, main_table, row_label
+from xmir.report.table import MainTable, format_cell, main_table, row_label
 
 
 @dataclass(frozen=True)
@@ -393,8 +396,6 @@ def _batch_mix_section(summary: Summary) -> list[str]:
 
 
 def _write_csv(results: SweepResults, path: Path) -> Path:
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
@@ -437,8 +438,6 @@ def _write_csv(results: SweepResults, path: Path) -> Path:
 
 def _write_html(markdown: str, out_dir: Path, title: str) -> Path:
     """The Markdown rendered by markdown-it (tables on), figures embedded as data URIs."""
-    from markdown_it import MarkdownIt
-
     body = MarkdownIt("commonmark").enable("table").render(markdown)
 
     def embed(match: re.Match[str]) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from xmir.sweep.bias_summary import BiasCell, BiasRow
-from xmir.sweep.figures import SETTING_TITLES, format_params
-from xmir.sweep.resampling import Interval
-from xmir.sweep.study import AllRoundCell, Difference, StudyStats, Trend
+from xmir.report.bias_summary import BiasCell, BiasRow
+from xmir.report.figures import SETTING_TITLES, format_params
+from xmir.report.stats.resampling import Interval
+from xmir.report.stats.study import AllRoundCell, Difference, StudyStats, Trend
 
 SETTINGS = ("mono", "cross", "multi")
 

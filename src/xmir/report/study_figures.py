@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xmir.sweep.bias_summary import BiasRow
-from xmir.sweep.figures import (
+from xmir.report.aggregate import strategy_order
+from xmir.report.bias_summary import BiasRow
+from xmir.report.figures import (
     PARAMS_LABEL,
     SETTING_TITLES,
     _params_axis,
@@ -17,13 +18,11 @@ from xmir.sweep.figures import (
     display_label,
     format_params,
 )
-from xmir.sweep.results import SweepResults
-from xmir.sweep.study import AllRoundCell, Cellwise, StudyStats
+from xmir.report.results import SweepResults
+from xmir.report.stats.study import AllRoundCell, Cellwise, StudyStats
 
 
 def _labels(stats: StudyStats) -> list[str]:
-    from xmir.sweep.aggregate import strategy_order
-
     return sorted({label for c in stats.cells for label in c.matrices}, key=strategy_order)
 
 
@@ -172,8 +171,6 @@ def plot_standing(rounds: list[AllRoundCell], path: Path) -> Path | None:
 
 def plot_map_vs_steps(results: SweepResults, dataset: str, path: Path) -> Path | None:
     """mAP against training steps per strategy, one row per size with several budgets."""
-    from xmir.sweep.aggregate import strategy_order
-
     steps_of: dict[str, set[int]] = {}
     for run in results.runs:
         if not run.is_baseline and dataset in run.evals:
@@ -223,8 +220,6 @@ def plot_map_vs_steps(results: SweepResults, dataset: str, path: Path) -> Path |
 
 def plot_bias(rows: list[BiasRow], steps: int | None, path: Path) -> Path | None:
     """Rank distance and Mean Rank Correlation against size, raw (solid) and centred (dashed)."""
-    from xmir.sweep.aggregate import strategy_order
-
     chosen = [r for r in rows if r.steps in (steps, 0)]
     if not chosen:
         return None

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from xmir.cli import app
 from xmir.errors import XmirError
-from xmir.sweep.aggregate import Summary
-from xmir.sweep.report import build_report
-from xmir.sweep.results import load_results
+from xmir.report.aggregate import Summary
+from xmir.report.build import build_report
+from xmir.report.results import load_results
+from xmir.report.table import format_cell, main_table
 from xmir.sweep.spec import parse_spec
-from xmir.sweep.table import format_cell, main_table
 
 SIZES = ("1.8M", "3.6M", "7.2M")
 

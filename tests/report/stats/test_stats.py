@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from xmir.sweep.resampling import (
+from xmir.report.results import RunResult
+from xmir.report.stats.multiplicity import fdr_adjust
+from xmir.report.stats.resampling import (
     HierarchicalBootstrap,
     QidMatrix,
     interval,
     qid_level_ap,
     resampled_means,
 )
-from xmir.sweep.results import RunResult
-from xmir.sweep.stats import fdr_adjust
-from xmir.sweep.study import Cellwise, all_round, chord_distance, fit_per_doubling
-from xmir.sweep.verdicts import AHEAD, BEHIND, LEVEL, NOISE, movement, pooled_spread, verdict
+from xmir.report.stats.study import Cellwise, all_round, chord_distance, fit_per_doubling
+from xmir.report.verdicts import AHEAD, BEHIND, LEVEL, NOISE, movement, pooled_spread, verdict
 
 
 def _run(per_query: dict[str, list[float | None]], keys: list[str]) -> RunResult:

@@ -2,7 +2,7 @@
 
 Every sentence is a rendering of a number the report's tables also show: the best
 all-rounder per size and budget, hybrid's all-round standing and how it moves with size and
-budget, the per-setting verdicts (:mod:`xmir.sweep.verdicts`), the fitted trends per doubling
+budget, the per-setting verdicts (:mod:`xmir.report.verdicts`), the fitted trends per doubling
 of non-embedding parameters, synergy above the mono-cross chord, and language bias raw and
 after post-hoc centering. Nothing here judges a difference by itself.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from xmir.sweep.bias_summary import LESS_BIASED, BiasComparison
-from xmir.sweep.figures import DATASET_TITLES, SETTING_TITLES, format_params
-from xmir.sweep.resampling import Interval
-from xmir.sweep.study import AllRoundCell, StudyStats, Synergy, Trend
-from xmir.sweep.verdicts import AHEAD, BEHIND, LEVEL, NOISE, movement
+from xmir.report.bias_summary import LESS_BIASED, BiasComparison
+from xmir.report.figures import DATASET_TITLES, SETTING_TITLES, format_params
+from xmir.report.stats.resampling import Interval
+from xmir.report.stats.study import AllRoundCell, StudyStats, Synergy, Trend
+from xmir.report.verdicts import AHEAD, BEHIND, LEVEL, NOISE, movement
 
 STANDING_NOTE = (
     "standing = hybrid's worst-case regret minus the best other strategy's; negative means "

@@ -1,7 +1,7 @@
 """The answer's statistics per (dataset, model size, budget): all-round regret, paired
 differences at the question-id level, the alpha frontier and size trends.
 
-Every interval comes from one :class:`~xmir.sweep.resampling.HierarchicalBootstrap` per
+Every interval comes from one :class:`~xmir.report.stats.resampling.HierarchicalBootstrap` per
 (dataset, size, budget), shared by all strategies there, so regrets, differences and synergy
 are resampled jointly (paired over question ids, independent over seeds).
 """
@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import stats
 
-from xmir.sweep.aggregate import SETTINGS, strategy_order
-from xmir.sweep.resampling import (
+from xmir.report.aggregate import SETTINGS, strategy_order
+from xmir.report.results import RunResult, SweepResults
+from xmir.report.stats.multiplicity import fdr_adjust
+from xmir.report.stats.resampling import (
     N_RESAMPLES,
     HierarchicalBootstrap,
     Interval,
@@ -23,9 +25,7 @@ from xmir.sweep.resampling import (
     aligned_matrices,
     interval,
 )
-from xmir.sweep.results import RunResult, SweepResults
-from xmir.sweep.stats import fdr_adjust
-from xmir.sweep.verdicts import pooled_spread, verdict
+from xmir.report.verdicts import pooled_spread, verdict
 
 SINGLES = ("mono", "cross")
 

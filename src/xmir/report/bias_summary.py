@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from xmir.sweep.aggregate import CORPUS_DATASETS
-from xmir.sweep.results import RunResult, SweepResults
-from xmir.sweep.verdicts import pooled_spread
+from xmir.report.aggregate import CORPUS_DATASETS
+from xmir.report.results import RunResult, SweepResults
+from xmir.report.verdicts import pooled_spread
 
 BIAS_METRICS = ("own_share@10", "pool_share", "rank_distance", "mrc")
 
