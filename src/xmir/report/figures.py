@@ -116,10 +116,19 @@ def _metric_vs_params(
 
 
 def _legend_below(fig: Figure, axes: Sequence[Axes]) -> None:
-    handles, names = axes[0].get_legend_handles_labels()
-    if handles:
+    found: dict[str, object] = {}
+    for ax in axes:
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(name, handle)
+    if found:
+        # Wrap the legend to the figure's width so that no entry is cut off at the edges.
+        columns = min(len(found), 6, max(2, int(fig.get_figwidth() // 1.6)))
         fig.legend(
-            handles, names, loc="outside lower center", ncols=min(len(names), 6), frameon=False
+            list(found.values()),
+            list(found),
+            loc="outside lower center",
+            ncols=columns,
+            frameon=False,
         )
 
 

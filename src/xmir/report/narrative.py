@@ -1,26 +1,42 @@
-"""The plain-language answer, written only from the computed verdicts and intervals.
+"""The plain-language answer, written only from the computed estimates, tests and verdicts.
 
-Every sentence is a rendering of a number the report's tables also show: the best
-all-rounder per size and budget, hybrid's all-round standing and how it moves with size and
-budget, the per-setting verdicts (:mod:`xmir.report.verdicts`), the fitted trends per doubling
-of non-embedding parameters, synergy above the mono-cross chord, and language bias raw and
-after post-hoc centering. Nothing here judges a difference by itself.
+First the primary test the sweep spec names (or the default quantity, marked not
+pre-registered); then, per dataset and budget, the all-round standing with its verdict per
+size, the comparisons with mono, cross and the untrained encoder, budget changes, size trends,
+synergy, and language bias. Every clause carries its verdict word (:mod:`xmir.report.verdicts`)
+and every p-value after the primary one is Holm-adjusted within a named family.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from xmir.report.bias_summary import LESS_BIASED, BiasComparison
+from xmir.report.bias_summary import LESS_BIASED, UNKNOWN_NOISE, BiasComparison
 from xmir.report.figures import DATASET_TITLES, SETTING_TITLES, format_params
-from xmir.report.stats.resampling import Interval
-from xmir.report.stats.study import AllRoundCell, StudyStats, Synergy, Trend
-from xmir.report.verdicts import AHEAD, BEHIND, LEVEL, NOISE, movement
+from xmir.report.stats.allround import AllRoundCell
+from xmir.report.stats.comparisons import MIXTURE, Difference
+from xmir.report.stats.intervals import Estimate
+from xmir.report.stats.study import (
+    BUDGET_FAMILY,
+    STANDING_FAMILY,
+    BudgetChange,
+    Primary,
+    StudyStats,
+)
+from xmir.report.stats.trends import TREND_FAMILY, Trend
+from xmir.report.verdicts import AHEAD, BEHIND, LEVEL, ONE_SEED, ORDER, movement, verdict
 
 STANDING_NOTE = (
-    "standing = hybrid's worst-case regret minus the best other strategy's; negative means "
-    "hybrid is the better all-rounder"
+    "standing = hybrid's worst-case regret minus the best other model's (the untrained encoder "
+    "and any baseline included); negative means hybrid is the better all-rounder"
 )
+STANDING_WORDS = {
+    AHEAD: "the worse all-rounder (behind)",
+    BEHIND: "the better all-rounder (ahead)",
+    LEVEL: "not distinguishable from the best other model (level)",
+    ONE_SEED: f"without a verdict ({ONE_SEED})",
+}
+WORDS = {AHEAD: AHEAD, BEHIND: BEHIND, LEVEL: LEVEL, ONE_SEED: f"without a verdict ({ONE_SEED})"}
 
 
 def listing(items: Iterable[str]) -> str:
@@ -32,32 +48,56 @@ def size(params: float) -> str:
     return format_params(params)
 
 
-def signed_interval(i: Interval) -> str:
+def sizes_text(params: Iterable[float]) -> str:
+    """Sizes as a sentence list, or "no size" for none."""
+    return listing(size(p) for p in params) or "no size"
+
+
+def signed_interval(i: Estimate) -> str:
     """``+0.012 [+0.004, +0.020]``: an estimate with its 95% interval."""
     return f"{i.estimate:+.3f} [{i.low:+.3f}, {i.high:+.3f}]"
+
+
+def p_text(p: float) -> str:
+    return "–" if p != p else f"{p:.2g}" if p < 0.01 else f"{p:.2f}"
+
+
+def standing_word(r: AllRoundCell) -> str:
+    assert r.standing is not None
+    return STANDING_WORDS[verdict(r.standing, r.adjusted_p)]
 
 
 def answer(stats: StudyStats, bias: list[BiasComparison], main_budget: int | None) -> list[str]:
     """Paragraphs (Markdown) answering: how does hybrid batching scale with model size?"""
     if stats.hybrid is None:
-        return ["No hybrid strategy ran at every size: there is nothing to answer."]
+        return ["No hybrid strategy ran: there is nothing to answer."]
     paragraphs: list[str] = []
+    if stats.primary is not None:
+        paragraphs.append(primary_sentence(stats.primary, stats.hybrid))
     for dataset in sorted({c.dataset for c in stats.cells}):
         rounds = [r for r in stats.all_round if r.cell.dataset == dataset]
         budgets = sorted({r.cell.steps for r in rounds}, key=lambda b: (b != main_budget, b))
         title = DATASET_TITLES.get(dataset, dataset)
         for steps in budgets:
             at = [r for r in rounds if r.cell.steps == steps]
-            text = f"**{title}, {steps} steps.** " + all_round_sentence(at, stats.hybrid)
+            text = f"**{title}, {steps} steps (exploratory).** " + all_round_sentence(
+                at, stats.hybrid
+            )
             trend = _trend(stats.trends, dataset, steps, "standing")
             if trend is not None:
                 text += " " + standing_trend_sentence(trend, stats.hybrid)
             if steps == main_budget:
-                text += " " + verdict_sentences(stats, dataset, steps)
+                text += " " + verdict_sentences(stats.differences, stats.hybrid, dataset, steps)
             paragraphs.append(text)
-        budget_text = budget_sentence(rounds, stats.hybrid)
-        if budget_text:
-            paragraphs.append(budget_text)
+        untrained = untrained_sentence(
+            [d for d in stats.untrained if (d.dataset, d.steps) == (dataset, main_budget)],
+            main_budget,
+        )
+        if untrained:
+            paragraphs.append(untrained)
+        changes = [b for b in stats.budget_changes if b.dataset == dataset]
+        if changes:
+            paragraphs.append(budget_sentence(changes, stats.hybrid))
         main_trends = [
             t
             for t in stats.trends
@@ -65,19 +105,40 @@ def answer(stats: StudyStats, bias: list[BiasComparison], main_budget: int | Non
         ]
         if main_trends:
             paragraphs.append(trend_sentences(main_trends, main_budget))
-        synergy = [s for s in stats.synergies if s.dataset == dataset]
+        synergy = [s for s in stats.synergies if (s.dataset, s.steps) == (dataset, main_budget)]
         if synergy:
             paragraphs.append(synergy_sentence(synergy, main_budget))
     bias_text = bias_sentence(bias, stats.hybrid, main_budget)
     if bias_text:
         paragraphs.append(bias_text)
     paragraphs.append(
-        "Verdict words: *ahead*/*behind* = a bootstrap test over question ids and seeds rejects "
-        "no difference (Benjamini-Hochberg q < 0.05) and the difference is at least the "
-        "seed-to-seed spread; *within training noise* = the test rejects but the difference is "
-        "smaller than the seed spread; *level* = the test does not reject."
+        "Verdict words: *ahead*/*behind* = with two or more paired seeds, the test over seeds "
+        "and question clusters rejects no difference at 0.05 after Holm's correction within its "
+        "family; *level* = it does not reject; *1 seed: training noise unknown* = one seed, so "
+        "no verdict is made (the interval then covers question sampling only)."
     )
     return paragraphs
+
+
+def primary_sentence(primary: Primary, hybrid: str) -> str:
+    """The primary test first: its estimate, interval, p-value and verdict."""
+    e = primary.estimate
+    word = STANDING_WORDS[verdict(e, e.p)]
+    where = (
+        f"{DATASET_TITLES.get(primary.dataset, primary.dataset)}, {primary.steps} steps, "
+        f"{len(primary.sizes)} sizes ({size(primary.sizes[0])} to {size(primary.sizes[-1])}), "
+        f"{e.seeds} paired seed{'s' * (e.seeds != 1)}"
+    )
+    head = (
+        "**Primary test (pre-registered in the sweep spec).**"
+        if primary.registered
+        else "**Primary quantity (not pre-registered: the sweep spec names no `primary:` test, "
+        "so this default is exploratory like every verdict below).**"
+    )
+    return (
+        f"{head} {hybrid}'s all-round standing averaged over the sizes ({where}) is "
+        f"{signed_interval(e)} (95% interval, p = {p_text(e.p)}): {hybrid} is {word}."
+    )
 
 
 def _trend(trends: list[Trend], dataset: str, steps: int, quantity: str) -> Trend | None:
@@ -87,188 +148,176 @@ def _trend(trends: list[Trend], dataset: str, steps: int, quantity: str) -> Tren
 
 
 def all_round_sentence(rounds: list[AllRoundCell], hybrid: str) -> str:
-    """Best all-rounder per size, then hybrid's standing per size with its interval."""
+    """Lowest worst-case regret per size, then hybrid's standing per size with its verdict."""
     rounds = sorted(rounds, key=lambda r: r.cell.params)
     by_winner: dict[str, list[str]] = {}
     for r in rounds:
-        by_winner.setdefault(r.winner, []).append(size(r.cell.params))
+        by_winner.setdefault(_name(r.winner), []).append(size(r.cell.params))
     winners = "; ".join(f"{label} at {listing(sizes)}" for label, sizes in by_winner.items())
-    compared = listing(rounds[0].compared) if rounds else ""
+    compared = listing(_name(x) for x in rounds[0].compared) if rounds else ""
     text = (
-        f"The best all-rounder (lowest worst-case regret over the mono, cross and multi "
-        f"settings among {compared}) is {winners}."
+        f"By point estimate, the lowest worst-case regret over the mono, cross and multi "
+        f"settings among {compared} is {winners} (a ranking, not a verdict; the standing's "
+        f"verdict follows)."
     )
     standings = [r for r in rounds if r.standing is not None]
     if standings:
         parts = ", ".join(
-            f"{signed_interval(r.standing)} at {size(r.cell.params)}"
+            f"{signed_interval(r.standing)} at {size(r.cell.params)}"  # type: ignore[arg-type]
             for r in standings
-            if r.standing is not None
         )
         text += f" {hybrid}'s standing ({STANDING_NOTE}; 95% interval) is {parts}."
-        text += " " + standing_clarity_sentence(standings, hybrid)
+        groups: dict[str, list[str]] = {}
+        for r in standings:
+            p = "" if not r.standing.noise_known else f", Holm p = {p_text(r.adjusted_p)}"  # type: ignore[union-attr]
+            groups.setdefault(standing_word(r), []).append(f"{size(r.cell.params)}{p}")
+        pieces = [f"{word} at {'; '.join(places)}" for word, places in groups.items()]
+        text += f" By the tests (family: {STANDING_FAMILY}), {hybrid} is " + "; ".join(pieces) + "."
     return text
 
 
-def standing_clarity_sentence(standings: list[AllRoundCell], hybrid: str) -> str:
-    """Where the standing's interval excludes 0 (a clear all-round winner) and where not."""
-    better = [r for r in standings if r.standing is not None and r.standing.high < 0]
-    worse = [r for r in standings if r.standing is not None and r.standing.low > 0]
-    tied = [r for r in standings if r not in better and r not in worse]
-    parts = []
-    if better:
-        parts.append(
-            f"{hybrid} is distinguishably the better all-rounder at {sizes_text(r.cell.params for r in better)}"
-        )
-    if worse:
-        parts.append(
-            f"{hybrid} is distinguishably the worse all-rounder at {sizes_text(r.cell.params for r in worse)}"
-        )
-    if tied:
-        parts.append(
-            f"the all-round comparison is not distinguishable (the interval includes 0) at "
-            f"{sizes_text(r.cell.params for r in tied)}"
-        )
-    return "By these intervals, " + "; ".join(parts) + "."
-
-
-def sizes_text(params: Iterable[float]) -> str:
-    """Sizes as a sentence list, or "no size" for none."""
-    return listing(size(p) for p in params) or "no size"
+def _name(label: str) -> str:
+    return "the untrained encoder" if label == "none" else label
 
 
 def standing_trend_sentence(trend: Trend, hybrid: str) -> str:
-    how = movement(trend.slope, trend.low, trend.high, lower_is_better=True)
+    how = movement(trend.verdict, lower_is_better=True)
     low_size, high_size = size(trend.points[0][0]), size(trend.points[-1][0])
     return (
-        f"Across the {trend.sizes} sizes ({low_size} to {high_size}), {hybrid}'s all-round standing "
-        f"{how} with size ({trend.slope:+.4f} per doubling of non-embedding parameters, "
-        f"95% CI {trend.low:+.4f} to {trend.high:+.4f})."
+        f"Across the {trend.sizes} sizes ({low_size} to {high_size}), {hybrid}'s all-round "
+        f"standing {how} with size ({trend.verdict}; {trend.slope.estimate:+.4f} per doubling of "
+        f"non-embedding parameters, 95% interval {trend.slope.low:+.4f} to "
+        f"{trend.slope.high:+.4f}, Holm p = {p_text(trend.adjusted_p)} in the family "
+        f"{TREND_FAMILY})."
     )
 
 
-def verdict_sentences(stats: StudyStats, dataset: str, steps: int) -> str:
-    """Per baseline: where hybrid is ahead, level, within noise or behind, by setting."""
-    hybrid = stats.hybrid
-    rows = [
-        d for d in stats.differences if (d.dataset, d.steps, d.label) == (dataset, steps, hybrid)
-    ]
+def _grouped(found: list[Difference], describe: Callable[[Difference], str]) -> str:
+    """``ahead in the X setting at A and B; level in ...`` in verdict order."""
+    groups: dict[str, dict[str, list[str]]] = {}
+    for d in sorted(found, key=lambda d: d.params):
+        groups.setdefault(d.verdict, {}).setdefault(SETTING_TITLES[d.setting], []).append(
+            describe(d)
+        )
+    parts = []
+    for word in ORDER:
+        if word in groups:
+            places = "; ".join(
+                f"in the {setting} setting at {listing(where)}"
+                for setting, where in groups[word].items()
+            )
+            parts.append(f"{WORDS[word]} {places}")
+    return "; ".join(parts)
+
+
+def verdict_sentences(found: list[Difference], hybrid: str, dataset: str, steps: int) -> str:
+    """Per single strategy: where hybrid is ahead, level, behind, or has one seed."""
+    rows = [d for d in found if (d.dataset, d.steps, d.label) == (dataset, steps, hybrid)]
     sentences = []
     for other in ("mono", "cross"):
         mine = [d for d in rows if d.other == other]
-        if not mine:
-            continue
-        groups: dict[str, dict[str, list[str]]] = {}
-        for d in sorted(mine, key=lambda d: d.params):
-            groups.setdefault(d.verdict, {}).setdefault(SETTING_TITLES[d.setting], []).append(
-                size(d.params)
+        if mine:
+            sentences.append(
+                f"Against {other}, {hybrid} is {_grouped(mine, lambda d: size(d.params))}."
             )
-        parts = []
-        for word in (AHEAD, LEVEL, NOISE, BEHIND):
-            if word in groups:
-                places = "; ".join(
-                    f"in the {setting} setting at {listing(sizes)}"
-                    for setting, sizes in groups[word].items()
-                )
-                parts.append(f"{word} {places}")
-        sentences.append(f"Against {other}, {hybrid} is {'; '.join(parts)}.")
+    if sentences:
+        sentences.append(f"(Holm family: {rows[0].family}; p-values in the table below.)")
     return " ".join(sentences)
 
 
-def budget_sentence(rounds: list[AllRoundCell], hybrid: str) -> str:
-    """For each size evaluated at several budgets: how the winner and the standing move."""
-    by_model: dict[str, list[tuple[AllRoundCell, Interval]]] = {}
-    for r in rounds:
-        if r.standing is not None:
-            by_model.setdefault(r.cell.model, []).append((r, r.standing))
-    parts = []
-    for cells in sorted(by_model.values(), key=lambda c: c[0][0].cell.params):
-        if len(cells) < 2:
-            continue
-        cells.sort(key=lambda pair: pair[0].cell.steps)
-        (first_cell, first), (last_cell, last) = cells[0], cells[-1]
-        direction = (
-            "does not move distinguishably: the first and last intervals overlap"
-            if _overlap(first.low, first.high, last.low, last.high)
-            else ("improves" if last.estimate < first.estimate else "worsens")
-        )
-        path = " → ".join(f"{signed_interval(i)} ({r.cell.steps})" for r, i in cells)
-        winners = " → ".join(f"{r.winner} ({r.cell.steps})" for r, _ in cells)
-        parts.append(
-            f"at {size(first_cell.cell.params)}, {hybrid}'s standing by budget (steps) is "
-            f"{path}; from {first_cell.cell.steps} to {last_cell.cell.steps} steps it "
-            f"{direction} (best all-rounder by budget: {winners})"
-        )
-    if not parts:
+def untrained_sentence(found: list[Difference], steps: int | None) -> str:
+    """Where each trained model falls below the untrained encoder, with its verdict."""
+    below = [d for d in found if d.diff.estimate < 0]
+    if not found:
         return ""
-    return "**Budget.** With a longer budget at a fixed size: " + "; ".join(parts) + "."
+    head = f"**Does training help at all? ({steps} steps, exploratory; Holm family: {found[0].family}.)** "
+    if not below:
+        return head + "No trained model scores below the untrained encoder in any setting."
+    parts = []
+    for label in sorted({d.label for d in below}, key=lambda x: [d.label for d in found].index(x)):
+        mine = [d for d in below if d.label == label]
+        parts.append(
+            f"{label} falls below it: "
+            + _grouped(mine, lambda d: f"{size(d.params)} ({signed_interval(d.diff)})")
+        )
+    return (
+        head
+        + "Trained minus untrained mAP, where the trained model's mean is lower (95% interval): "
+        + ". ".join(parts)
+        + ". Everywhere else every trained model is at or above the untrained encoder."
+    )
 
 
-def _overlap(a_low: float, a_high: float, b_low: float, b_high: float) -> bool:
-    return a_low <= b_high and b_low <= a_high
+def budget_sentence(changes: list[BudgetChange], hybrid: str) -> str:
+    """Per size: the standing at each budget, and the paired test of the longest against the
+    main budget (the budgets are prefixes of one run, so the seeds pair)."""
+    parts = []
+    for b in sorted(changes, key=lambda b: b.params):
+        path = " → ".join(
+            f"{signed_interval(r.standing)} ({r.cell.steps})"  # type: ignore[arg-type]
+            for r in b.path
+        )
+        word = verdict(b.change, b.adjusted_p)
+        change = f"paired change {signed_interval(b.change)}"
+        if b.change.noise_known:
+            how = f"it {movement(word, lower_is_better=True)} ({word}; {change}, Holm p = {p_text(b.adjusted_p)})"
+        else:
+            how = f"the change is {WORDS[ONE_SEED]} ({change})"
+        parts.append(
+            f"at {size(b.params)}, {hybrid}'s standing by budget (steps) is {path}; from "
+            f"{b.short} to {b.long} steps {how}"
+        )
+    return (
+        f"**Budget (exploratory; Holm family: {BUDGET_FAMILY}).** With a longer budget at a "
+        "fixed size: " + "; ".join(parts) + "."
+    )
 
 
 def trend_sentences(trends: list[Trend], steps: int | None) -> str:
-    """Trends of hybrid minus each baseline, per setting, per doubling of parameters."""
-    clear = [t for t in trends if not (t.low <= 0 <= t.high)]
-    flat = [t for t in trends if t.low <= 0 <= t.high]
-    text = f"**Size trends at {steps} steps** (fitted on per-size means, {trends[0].sizes} sizes, "
-    text += (
-        f"{size(trends[0].points[0][0])} to {size(trends[0].points[-1][0])}; no extrapolation): "
+    """Slopes of hybrid minus each single strategy, per setting, per doubling of parameters."""
+    text = (
+        f"**Size trends at {steps} steps (exploratory; Holm family: {TREND_FAMILY}; "
+        f"{trends[0].sizes} sizes, {size(trends[0].points[0][0])} to "
+        f"{size(trends[0].points[-1][0])}; no extrapolation).** "
     )
-    if clear:
-        text += "; ".join(_trend_phrase(t) for t in clear) + ". "
-    if flat:
-        text += (
-            f"{len(flat)} other trend(s) do not move distinguishably from flat (95% CI includes 0)"
-            + (f": {listing(_trend_name(t) for t in flat)}" if len(flat) <= 6 else "")
-            + "."
-        )
-    return text.strip()
-
-
-def _trend_name(t: Trend) -> str:
-    _, rest = t.quantity.split(" - ", 1)
-    other, setting = rest.rsplit(", ", 1)
-    return f"relative to {other} in the {SETTING_TITLES[setting]} setting"
+    parts = [_trend_phrase(t) for t in trends]
+    return text + "; ".join(parts) + "."
 
 
 def _trend_phrase(t: Trend) -> str:
-    label = t.quantity.split(" - ", 1)[0]
+    label, rest = t.quantity.split(" - ", 1)
+    other, setting = rest.rsplit(", ", 1)
     return (
-        f"{label}'s standing {_trend_name(t)} {movement(t.slope, t.low, t.high)} by "
-        f"{t.slope:+.4f} mAP per doubling of non-embedding parameters (95% CI {t.low:+.4f} to "
-        f"{t.high:+.4f})"
+        f"{label} minus {other} in the {SETTING_TITLES[setting]} setting "
+        f"{movement(t.verdict)} ({t.verdict}; "
+        f"{t.slope.estimate:+.4f} mAP per doubling, 95% interval {t.slope.low:+.4f} to "
+        f"{t.slope.high:+.4f}, Holm p = {p_text(t.adjusted_p)})"
     )
 
 
-def synergy_sentence(found: list[Synergy], main_budget: int | None) -> str:
-    """Where each hybrid lies above, on or below the mono-cross chord."""
-    text = "**Synergy or mixture?** "
+def synergy_sentence(found: list[Difference], main_budget: int | None) -> str:
+    """Per hybrid: above, on or below the mixture null and the baselines, per setting."""
     parts = []
-    for label in sorted({s.label for s in found}, key=lambda x: float(x.removeprefix("hybrid"))):
-        mine = sorted((s for s in found if s.label == label), key=lambda s: (s.steps, s.params))
-        groups: dict[str, list[str]] = {}
-        for s in mine:
-            where = "above" if s.distance.low > 0 else "below" if s.distance.high < 0 else "on"
-            suffix = "" if s.steps == main_budget else f" ({s.steps} steps)"
-            groups.setdefault(where, []).append(
-                f"{size(s.params)}{suffix} ({signed_interval(s.distance)})"
-            )
-        pieces = []
-        for where, phrase in (
-            ("above", "lies above the chord (synergy) at"),
-            ("on", "lies on the chord (a plain mixture; the 95% interval includes 0) at"),
-            ("below", "lies below the chord at"),
+    for label in sorted({s.label for s in found}):
+        for other in sorted(
+            {s.other for s in found if s.label == label}, key=lambda o: o != MIXTURE
         ):
-            if where in groups:
-                pieces.append(f"{phrase} {listing(groups[where])}")
-        parts.append(f"{label} {'; '.join(pieces)}")
-    text += (
-        "Distance above the straight line from cross (alpha 0) to mono (alpha 1) in "
-        "(mono mAP, multi mAP), with its 95% interval: " + ". ".join(parts) + "."
+            mine = [s for s in found if (s.label, s.other) == (label, other)]
+            name = "the alpha-weighted mixture of mono and cross" if other == MIXTURE else other
+
+            def where(s: Difference) -> str:
+                return f"{size(s.params)} ({signed_interval(s.diff)})"
+
+            parts.append(f"against {name}, {label} is {_grouped(mine, where)}")
+    family = found[0].family
+    return (
+        f"**Synergy or mixture? ({main_budget} steps; other budgets in the synergy table; "
+        f"exploratory; Holm family: {family}.)** The null of no synergy in a setting is the "
+        "mixture alpha x mono + (1 - alpha) x cross (alpha = the share of monolingual "
+        "batches); hybrid minus it, and minus any baseline, with its 95% interval: "
+        + "; ".join(parts)
+        + "."
     )
-    return text
 
 
 BIAS_METRIC_NAMES = {
@@ -290,10 +339,13 @@ def bias_sentence(found: list[BiasComparison], hybrid: str, main_budget: int | N
         if not rows or all(b.raw_diff != b.raw_diff for b in rows):  # NaN: not recorded
             continue
         reduces = [b for b in rows if b.raw_verdict == LESS_BIASED]
+        unknown = [b for b in rows if b.raw_verdict == UNKNOWN_NOISE]
         text = (
             f"by {name}, {hybrid} is less biased than mono by more than the seed spread at "
             f"{sizes_text(b.params for b in reduces)} (of {len(rows)})"
         )
+        if unknown:
+            text += f"; {ONE_SEED} at {sizes_text(b.params for b in unknown)}"
         if all(b.centered_diff != b.centered_diff for b in rows):
             parts.append(text + "; no centred variant is stored")
             continue
@@ -309,7 +361,8 @@ def bias_sentence(found: list[BiasComparison], hybrid: str, main_budget: int | N
         return ""
     text = "; ".join(parts)
     return (
-        f"**Language bias ({main_budget} steps).** {text[0].upper()}{text[1:]}. Less biased: "
+        f"**Language bias ({main_budget} steps; exploratory, a seed-spread rule: no per-query "
+        f"bias is stored, so no test).** {text[0].upper()}{text[1:]}. Less biased: "
         "lower rank distance, higher Mean Rank Correlation, lower own-language share; centering "
         "subtracts each language's mean embedding (no labels); stacking = centred "
         f"{hybrid} less biased than both centred mono and raw {hybrid}. Centering alone moves "

@@ -1,29 +1,31 @@
 """The words a report may use for a difference, decided by the numbers alone.
 
-- ``ahead`` / ``behind``: the bootstrap test over question ids and seeds rejects "no
-  difference" (Benjamini-Hochberg q < 0.05) and the difference is at least the seed-to-seed
-  spread of the two strategies;
-- ``within training noise``: the test rejects, but the difference is smaller than the seed
-  spread (a test over queries cannot make a difference between two training runs real);
-- ``level``: the test does not reject.
+- ``ahead`` / ``behind``: two or more paired seeds, and the test over seeds and question-id
+  clusters rejects "no difference" at 0.05 after Holm's correction within its family;
+- ``level``: two or more paired seeds, and the corrected test does not reject;
+- ``1 seed: training noise unknown``: one seed, so no verdict about the difference is made
+  (its interval covers question sampling only).
 """
 
 from __future__ import annotations
 
 import math
 
+from xmir.report.stats.intervals import Estimate
+
 SIGNIFICANCE = 0.05
-AHEAD, BEHIND, LEVEL, NOISE = "ahead", "behind", "level", "within training noise"
-ORDER = (AHEAD, LEVEL, NOISE, BEHIND)
+AHEAD, BEHIND, LEVEL = "ahead", "behind", "level"
+ONE_SEED = "1 seed: training noise unknown"
+ORDER = (AHEAD, LEVEL, BEHIND, ONE_SEED)
 
 
-def verdict(difference: float, q_value: float, seed_spread: float | None) -> str:
-    """The word for ``difference`` (this minus the other) given its q-value and seed spread."""
-    if not math.isfinite(q_value) or q_value >= SIGNIFICANCE:
+def verdict(estimate: Estimate, adjusted_p: float) -> str:
+    """The word for ``estimate`` (this minus the other) given its family-adjusted p-value."""
+    if not estimate.noise_known:
+        return ONE_SEED
+    if not math.isfinite(adjusted_p) or adjusted_p >= SIGNIFICANCE:
         return LEVEL
-    if seed_spread is not None and abs(difference) < seed_spread:
-        return NOISE
-    return AHEAD if difference > 0 else BEHIND
+    return AHEAD if estimate.estimate > 0 else BEHIND
 
 
 def pooled_spread(*stds: float | None) -> float | None:
@@ -32,10 +34,12 @@ def pooled_spread(*stds: float | None) -> float | None:
     return math.sqrt(sum(s * s for s in known) / len(known)) if known else None
 
 
-def movement(slope: float, low: float, high: float, *, lower_is_better: bool = False) -> str:
-    """``improves`` / ``worsens`` / ``does not move distinguishably`` for a fitted slope of a
-    quantity where higher is better (or lower, for regret-like quantities)."""
-    if low <= 0 <= high:
+def movement(verdict_word: str, *, lower_is_better: bool = False) -> str:
+    """``improves`` / ``worsens`` / ``does not move distinguishably`` for a slope's verdict
+    (``ahead`` = rises) of a quantity where higher is better (or lower, for regret-like ones)."""
+    if verdict_word == ONE_SEED:
+        return "cannot be judged (1 seed: training noise unknown)"
+    if verdict_word == LEVEL:
         return "does not move distinguishably"
-    better = slope < 0 if lower_is_better else slope > 0
-    return "improves" if better else "worsens"
+    rises = verdict_word == AHEAD
+    return "worsens" if rises == lower_is_better else "improves"

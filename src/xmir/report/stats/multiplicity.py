@@ -1,18 +1,21 @@
-"""Multiple-testing control for the report (Benjamini-Hochberg, via scipy)."""
+"""Multiple-testing control for the report: Holm's step-down adjustment within a family."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
-
-CONFIDENCE = 0.95
 
 
-def fdr_adjust(p_values: list[float]) -> list[float]:
-    """Benjamini-Hochberg adjusted p-values (q-values), NaN kept as NaN."""
+def holm_adjust(p_values: list[float]) -> list[float]:
+    """Holm-adjusted p-values (family-wise error control); NaN kept as NaN and not counted."""
     values = np.asarray(p_values, dtype=float)
-    finite = np.isfinite(values)
     adjusted = np.full(values.shape, np.nan)
-    if finite.any():
-        adjusted[finite] = stats.false_discovery_control(values[finite], method="bh")
+    finite = np.flatnonzero(np.isfinite(values))
+    if finite.size == 0:
+        return adjusted.tolist()
+    order = finite[np.argsort(values[finite], kind="stable")]
+    m = order.size
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * values[index]))
+        adjusted[index] = running
     return adjusted.tolist()
