@@ -174,6 +174,15 @@ def test_a_pre_registered_primary_test_comes_first(tmp_path: Path) -> None:
     assert re.search(r"\(95% interval, p = [\d.e-]+\): hybrid0\.5 is the better all-rounder", text)
 
 
+def test_a_primary_test_that_cannot_be_computed_is_said_so(tmp_path: Path) -> None:
+    spec = parse_spec(spec_payload(primary={"quantity": "standing", "budget": 999}))
+    text, _ = _answer(write_sweep(tmp_path / "sweep", spec), tmp_path)
+    assert text.startswith(
+        "**Primary test (pre-registered in the sweep spec): not computable** from these results "
+        "(no size has hybrid's standing on xquad-r at 999 steps)"
+    )
+
+
 def test_size_trends_need_four_sizes_and_are_fitted_once(tmp_path: Path) -> None:
     spec_sizes = synthetic_sweep.ALL_MODELS
     report = build_report(_five(tmp_path, models=spec_sizes), tmp_path / "report", html=False)
@@ -283,6 +292,8 @@ def test_report_files(sweep_dir: Path, tmp_path: Path) -> None:
         "cross_heatmap_xquad-r.png",
         "batch_mix.png",
     }
+    assert report.stats is not None and report.stats.cluster_kind == "paragraphs"
+    assert "clusters of question ids (xquad-r: 10 paragraphs" in markdown
     assert report.html is not None
     html = report.html.read_text()
     assert html.count('src="data:image/png;base64,') == len(report.figures)

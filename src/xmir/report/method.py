@@ -12,7 +12,7 @@ def method_paragraph(stats: StudyStats) -> str:
     where = "; ".join(
         f"{dataset}: {n} {kind}"
         + (
-            " (from the evaluated dataset files)"
+            " (recorded by the evaluation, or read from the very dataset files it used)"
             if kind == PARAGRAPHS
             else " (no paragraph record: each question id alone)"
         )

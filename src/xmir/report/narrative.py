@@ -123,9 +123,16 @@ def answer(stats: StudyStats, bias: list[BiasComparison], main_budget: int | Non
 def primary_sentence(primary: Primary, hybrid: str) -> str:
     """The primary test first: its estimate, interval, p-value and verdict."""
     e = primary.estimate
+    if e is None:
+        return (
+            "**Primary test (pre-registered in the sweep spec): not computable** from these "
+            f"results ({primary.missing}), so no verdict is primary; every verdict below is "
+            "exploratory."
+        )
     word = STANDING_WORDS[verdict(e, e.p)]
+    dataset = primary.dataset or ""
     where = (
-        f"{DATASET_TITLES.get(primary.dataset, primary.dataset)}, {primary.steps} steps, "
+        f"{DATASET_TITLES.get(dataset, dataset)}, {primary.steps} steps, "
         f"{len(primary.sizes)} sizes ({size(primary.sizes[0])} to {size(primary.sizes[-1])}), "
         f"{e.seeds} paired seed{'s' * (e.seeds != 1)}"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from xmir.report.figures import (
     colour,
     display_label,
     format_params,
+    legend_entries,
 )
 from xmir.report.results import SweepResults
 from xmir.report.stats.allround import AllRoundCell
@@ -115,15 +115,6 @@ def plot_frontier(cells: list[Cellwise], stats: StudyStats, path: Path) -> Path 
     fig.legend(handles, names, loc="lower center", ncol=min(6, len(names)), fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return _save(fig, path)
-
-
-def legend_entries(axes: Iterable[Axes]) -> tuple[list[Any], list[str]]:
-    """Every labelled series of all ``axes``, each name once (so no panel's gap hides one)."""
-    found: dict[str, Any] = {}
-    for ax in axes:
-        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
-            found.setdefault(name, handle)
-    return list(found.values()), list(found)
 
 
 def _standing_series(

@@ -19,7 +19,7 @@ from xmir.report.stats.cells import (
     qid_level_ap,
     statistic,
 )
-from xmir.report.stats.clusters import QUESTION_IDS
+from xmir.report.stats.clusters import PARAGRAPHS, QUESTION_IDS, cluster_map
 from xmir.report.stats.comparisons import against_untrained, differences, synergies
 from xmir.report.stats.intervals import Estimate, estimate_of, one_hot, t_interval, variance_parts
 from xmir.report.stats.multiplicity import holm_adjust
@@ -207,6 +207,8 @@ def test_untrained_and_synergy_differences() -> None:
     assert syn[("mixture", "multi")] == pytest.approx(0.29 - 0.25)
     assert syn[("wavg0.5", "cross")] == pytest.approx(0.01)
     assert ("ensemble0.5", "cross") not in syn  # absent baseline: no row
+    found = all_round(cell, "hybrid0.5")
+    assert found is not None and found.compared == ["none", "mono", "cross", "hybrid0.5", "wavg0.5"]
 
 
 def test_slope_weights_are_least_squares_on_log2() -> None:
@@ -228,3 +230,11 @@ def test_verdict_words_follow_the_rules() -> None:
     assert movement(AHEAD) == "improves"
     assert movement(AHEAD, lower_is_better=True) == "worsens"
     assert movement(LEVEL) == "does not move distinguishably"
+
+
+def test_clusters_come_from_the_record_else_each_question_id_alone() -> None:
+    keys = ["q1|de", "q1|en", "q2|de", "q3|de"]
+    recorded = {"per_query": {"keys": keys, "paragraphs": ["p0", "p0", "p0", "p1"]}}
+    assert cluster_map(recorded) == ({"q1": "p0", "q2": "p0", "q3": "p1"}, PARAGRAPHS)
+    unknown = {"per_query": {"keys": keys}, "dataset": {"name": "elsewhere"}}
+    assert cluster_map(unknown) == ({"q1": "q1", "q2": "q2", "q3": "q3"}, QUESTION_IDS)

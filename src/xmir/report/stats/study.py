@@ -57,13 +57,15 @@ class BudgetChange:
 
 @dataclass(frozen=True)
 class Primary:
-    """The primary test: hybrid's standing pooled over sizes at one budget."""
+    """The primary test: hybrid's standing pooled over sizes at one budget (None: it could
+    not be computed, for ``missing``)."""
 
-    dataset: str
-    steps: int
+    dataset: str | None
+    steps: int | None
     sizes: list[float]
-    estimate: Estimate
+    estimate: Estimate | None
     registered: bool  # named in the sweep spec (else the default, reported as exploratory)
+    missing: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,9 +164,7 @@ def primary_test(rounds: list[AllRoundCell], results: SweepResults) -> Primary |
     """Hybrid's standing averaged over the sizes at the chosen budget, on shared seeds."""
     chosen, registered = primary_spec(results)
     steps = results.main_budget if chosen["budget"] == "main" else int(chosen["budget"])
-    datasets = sorted(
-        {r.cell.dataset for r in rounds}, key=lambda d: (d not in results.datasets[:1], d)
-    )
+    datasets = [d for d in results.datasets if any(r.cell.dataset == d for r in rounds)]
     dataset = chosen["dataset"] or (datasets[0] if datasets else None)
     at = sorted(
         (
@@ -174,10 +174,18 @@ def primary_test(rounds: list[AllRoundCell], results: SweepResults) -> Primary |
         ),
         key=lambda r: r.cell.params,
     )
-    if not at or at[0].hybrid is None or dataset is None or steps is None:
-        return None
-    weight = 1.0 / len(at)
-    estimate = statistic(standing_terms([r.cell for r in at], at[0].hybrid, [weight] * len(at)))
+    hybrid = at[0].hybrid if at else None
+    estimate = None
+    if hybrid is not None:
+        weight = 1.0 / len(at)
+        estimate = statistic(standing_terms([r.cell for r in at], hybrid, [weight] * len(at)))
     if estimate is None:
-        return None
+        if not registered:
+            return None
+        missing = (
+            f"no size has hybrid's standing on {dataset} at {steps} steps"
+            if not at
+            else "the sizes share no seed"
+        )
+        return Primary(dataset, steps, [], None, registered, missing)
     return Primary(dataset, steps, [r.cell.params for r in at], estimate, registered)
