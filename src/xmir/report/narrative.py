@@ -239,7 +239,10 @@ def untrained_sentence(found: list[Difference], steps: int | None) -> str:
         return ""
     head = f"**Does training help at all? ({steps} steps, exploratory; Holm family: {found[0].family}.)** "
     if not below:
-        return head + "No trained model scores below the untrained encoder in any setting."
+        return (
+            head
+            + "No trained model scores below the untrained encoder in any setting, by point estimate."
+        )
     parts = []
     for label in sorted({d.label for d in below}, key=lambda x: [d.label for d in found].index(x)):
         mine = [d for d in below if d.label == label]
@@ -251,7 +254,8 @@ def untrained_sentence(found: list[Difference], steps: int | None) -> str:
         head
         + "Trained minus untrained mAP, where the trained model's mean is lower (95% interval): "
         + ". ".join(parts)
-        + ". Everywhere else every trained model is at or above the untrained encoder."
+        + ". Everywhere else every trained model is at or above the untrained encoder by point "
+        "estimate (the verdicts are in the table below)."
     )
 
 
