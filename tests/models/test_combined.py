@@ -46,9 +46,10 @@ def test_ensemble_scores_are_the_weighted_similarities(
     assert np.allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
     assert np.allclose(e @ e.T, 0.3 * (a @ a.T) + 0.7 * (b @ b.T), atol=1e-5)
     assert ensemble.total_params == first.total_params + second.total_params
-    assert ensemble.weights_sha256 != load_model(
-        f"ensemble:0.7:{tiny_model_dir},{second_model_dir}"
-    ).weights_sha256
+    assert (
+        ensemble.weights_sha256
+        != load_model(f"ensemble:0.7:{tiny_model_dir},{second_model_dir}").weights_sha256
+    )
 
 
 @pytest.mark.parametrize(

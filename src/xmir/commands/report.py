@@ -9,7 +9,9 @@ import typer
 from rich.table import Table
 
 from xmir.commands.common import console, user_errors
-from xmir.sweep.table import MainTable, format_cell, row_label
+from xmir.report.build import build_report
+from xmir.report.figures import DATASET_TITLES
+from xmir.report.table import METRIC_HEADERS, MainTable, format_cell, row_label
 
 
 @user_errors
@@ -33,8 +35,6 @@ def report_command(
 
 def write_and_print_report(sweep_dir: Path, out: Path | None, *, html: bool = True) -> None:
     """Build the report of ``sweep_dir`` into ``out`` and print its table and answer."""
-    from xmir.sweep.report import build_report
-
     report = build_report(sweep_dir, out, html=html)
     print_main_table(report.table, many_batches=len(report.summary.batch_sizes()) > 1)
     for paragraph in report.answer:
@@ -50,9 +50,6 @@ def write_and_print_report(sweep_dir: Path, out: Path | None, *, html: bool = Tr
 def print_main_table(table: MainTable, *, many_batches: bool) -> None:
     """Table 1 in the terminal, one table per dataset; bold green marks the best in each
     column within a model size."""
-    from xmir.sweep.figures import DATASET_TITLES
-    from xmir.sweep.table import METRIC_HEADERS
-
     for dataset in dict.fromkeys(d for d, _ in table.columns):
         positions = [i for i, (d, _) in enumerate(table.columns) if d == dataset]
         rich_table = Table(

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from xmir.data.languages import select_languages
 from xmir.data.sources import LAREQA_SOURCES, LareqaSource, resolve_lareqa_dir
 from xmir.data.subset import QuestionLayout, Subset, sample_paragraphs
 from xmir.errors import XmirError
+from xmir.paths import cache_dir, data_dir_from_env
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,42 @@ def _language_file(folder: Path, lang: str) -> Path:
         if candidate.is_file():
             return candidate
     raise XmirError(f"missing language file {folder / (lang + '.json[.gz]')}; check --data-dir")
+
+
+def question_paragraphs(
+    name: str, languages: Sequence[str], files_sha256: Mapping[str, str]
+) -> dict[str, str] | None:
+    """The paragraph (``lang:index`` of its reference file) of every question id, read from
+    local files whose SHA-256 equal ``files_sha256`` (what an evaluation recorded); None when
+    such files are not at hand. Never downloads: a report must not depend on the network."""
+    source = _source(name)
+    folders = [cache_dir() / "data" / f"{source.name}@{source.commit[:12]}"]
+    env_dir = data_dir_from_env()
+    if env_dir is not None:
+        folders.insert(0, env_dir / source.name if (env_dir / source.name).is_dir() else env_dir)
+    for folder in folders:
+        try:
+            parsed = {lang: _read_language(folder, lang) for lang in languages}
+        except XmirError:
+            continue
+        if any(
+            parsed[lang].sha256 != files_sha256.get(_file_key(parsed[lang].path))
+            for lang in languages
+        ):
+            continue
+        layout = _question_layout(parsed, list(languages))
+        return {
+            qid: paragraph
+            for article in layout.values()
+            for paragraph, ids in article.items()
+            for qid in ids
+        }
+    return None
+
+
+def _file_key(path: Path) -> str:
+    """How an evaluation names a language file in ``files_sha256`` (its file name)."""
+    return path.name
 
 
 def _parse_squad(payload: Any, path: Path) -> list[_Paragraph]:

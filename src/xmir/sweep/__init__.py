@@ -1,1 +1,1 @@
-"""sweep"""
+"""Running studies: spec, plan, run, resume, cost and processes."""

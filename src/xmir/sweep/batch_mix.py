@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,11 +11,12 @@ from typing import Any
 from xmir.errors import XmirError
 
 
-def summarise_batches(path: Path) -> dict[str, Any]:
+def summarise_batches(path: Path, max_step: int | None = None) -> dict[str, Any]:
     """Counts that show what the sampler really did: batch types, languages, pairs.
 
     ``mono_share`` is the share of (step, rank) batches that were monolingual; the language
-    shares are over all (query, passage) pairs.
+    shares are over all (query, passage) pairs. ``max_step`` keeps the first steps only (the
+    mix a shorter budget's snapshot was trained on); a ``.gz`` file is read as well.
     """
     types: Counter[str] = Counter()
     query_langs: Counter[str] = Counter()
@@ -23,7 +25,8 @@ def summarise_batches(path: Path) -> dict[str, Any]:
     steps: set[int] = set()
     ranks: set[int] = set()
     pairs = same_language_pairs = 0
-    with Path(path).open(encoding="utf-8") as handle:
+    opener = gzip.open if Path(path).suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -38,6 +41,9 @@ def summarise_batches(path: Path) -> dict[str, Any]:
                 ranks.add(int(record.get("rank", 0)))
             except (ValueError, KeyError, TypeError):
                 raise XmirError(f"{path}:{number}: not a batches.jsonl record") from None
+            if max_step is not None and int(record["step"]) > max_step:
+                steps.discard(int(record["step"]))
+                continue
             types[kind] += 1
             query_langs.update(queries)
             passage_langs.update(passages)

@@ -20,6 +20,9 @@ from xmir.models.spec import model_label
 from xmir.sweep.spec import SweepSpec
 
 BASELINE = "none"
+# Strategies whose label carries alpha: hybrid batches, and the weight-average and score-ensemble
+# baselines built from the mono and cross models (``wavg0.5``, ``ensemble0.5``).
+ALPHA_LABELLED = ("hybrid", *COMBINE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class PlannedRun:
 def strategy_label(strategy: str, alpha: float | None) -> str:
     """The short name of a strategy as used in run ids and reports (``hybrid0.5``,
     ``wavg0.5``)."""
-    return f"{strategy}{alpha:g}" if strategy in ("hybrid", *COMBINE_KINDS) else strategy
+    return f"{strategy}{alpha:g}" if strategy in ALPHA_LABELLED and alpha is not None else strategy
 
 
 def build_plan(

@@ -253,6 +253,9 @@ class SweepSpec(_Strict):
         description="what the cost estimate assumes (dry run, shard balance); not part of "
         "any run's config",
     )
+    primary: PrimaryTest | None = Field(
+        default=None, description="the one pre-registered test `xmir report` gives first"
+    )
 
     @field_validator("name")
     @classmethod
@@ -453,3 +456,17 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 _EVAL_TAGS = frozenset(("xquad-r", "mlqa-r", "miracl"))
+
+
+class PrimaryTest(_Strict):
+    """The pre-registered primary test: hybrid's all-round standing, pooled over the model
+    sizes at one budget (``main``: the budget evaluated at the most sizes), on one dataset
+    (default: the first eval set). Every other verdict of the report is exploratory."""
+
+    quantity: Literal["standing"] = "standing"
+    sizes: Literal["pooled"] = "pooled"
+    budget: Literal["main"] | Annotated[int, Field(gt=0)] = "main"
+    dataset: str | None = None
+
+
+SweepSpec.model_rebuild()

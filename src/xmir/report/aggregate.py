@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from xmir.sweep.results import RunResult, SweepResults
+from xmir.report.results import RunResult, SweepResults
 
 SETTINGS = ("mono", "cross", "multi")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xmir.errors import XmirError
+from xmir.sweep.batch_mix import summarise_batches
 from xmir.sweep.layout import (
     FAILED,
     FINISHED,
@@ -44,6 +45,7 @@ class RunResult:
     steps: int = 0  # the evaluated budget in optimizer steps (0: the untrained encoder)
     sweep: str = ""
     lr: float | None = None
+    finished: str = ""  # when the run finished (ISO 8601), from its result.json
 
     @property
     def identity(self) -> tuple[Any, ...]:
@@ -217,10 +219,26 @@ def _load_run(layout: SweepLayout, run_id: str, sweep: str) -> list[RunResult] |
                 non_embedding_params=model.get("non_embedding_params"),
                 model_description=model.get("description"),
                 evals=evals,
-                batch_mix=train.get("batch_mix"),
+                batch_mix=_mix_at(layout, run_id, train, int(steps)),
                 steps=int(steps),
                 sweep=sweep,
                 lr=None if is_baseline else budget.get("lr"),
+                finished=str(result.get("finished") or ""),
             )
         )
     return loaded
+
+
+def _mix_at(
+    layout: SweepLayout, run_id: str, train: dict[str, Any], steps: int
+) -> dict[str, Any] | None:
+    """The batch mix of the first ``steps`` steps (what a budget's snapshot was trained on),
+    from the run's kept ``batches.jsonl``; the whole run's mix when that file is gone."""
+    mix = train.get("batch_mix")
+    if not mix or not steps or int(mix.get("steps") or 0) <= steps or not train.get("batches"):
+        return mix
+    path = layout.run_dir(run_id) / str(train["batches"])
+    for candidate in (path, path.with_name(path.name + ".gz")):
+        if candidate.is_file():
+            return summarise_batches(candidate, max_step=steps)
+    return mix

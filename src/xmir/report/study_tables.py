@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from xmir.sweep.bias_summary import BiasCell, BiasRow
-from xmir.sweep.figures import SETTING_TITLES, format_params
-from xmir.sweep.resampling import Interval
-from xmir.sweep.study import AllRoundCell, Difference, StudyStats, Trend
+from xmir.report.bias_summary import BiasCell, BiasRow
+from xmir.report.figures import SETTING_TITLES, format_params
+from xmir.report.stats.allround import AllRoundCell
+from xmir.report.stats.comparisons import Difference, alpha_of
+from xmir.report.stats.intervals import Estimate
+from xmir.report.stats.study import BudgetChange, StudyStats
+from xmir.report.stats.trends import Trend
+from xmir.report.verdicts import verdict
 
 SETTINGS = ("mono", "cross", "multi")
 
@@ -17,8 +21,16 @@ def md_table(headers: list[str], rows: list[list[str]], align: list[str] | None 
     return "\n".join(lines)
 
 
-def ci(value: Interval, digits: int = 3) -> str:
+def ci(value: Estimate, digits: int = 3) -> str:
     return f"{value.estimate:+.{digits}f} [{value.low:+.{digits}f}, {value.high:+.{digits}f}]"
+
+
+def p_cell(p: float) -> str:
+    return "–" if p != p else f"{p:.3g}"
+
+
+def share_cell(e: Estimate) -> str:
+    return "–" if e.seed_share != e.seed_share else f"{100 * e.seed_share:.0f}%"
 
 
 def all_round_table(rounds: list[AllRoundCell]) -> str:
@@ -27,13 +39,14 @@ def all_round_table(rounds: list[AllRoundCell]) -> str:
     rows = []
     for r in sorted(rounds, key=lambda r: (r.cell.dataset, r.cell.steps, r.cell.params)):
         for row in r.rows:
-            winner = row.label == r.winner
+            name = "untrained" if row.label == "none" else row.label
             rows.append(
                 [
                     r.cell.dataset,
                     str(r.cell.steps),
                     format_params(r.cell.params),
-                    f"**{row.label}**" if winner else row.label,
+                    f"**{name}**" if row.label == r.winner else name,
+                    str(r.seeds),
                     *(f"{row.means[s]:.3f}" for s in SETTINGS),
                     *(f"{row.regrets[s]:.3f}" for s in SETTINGS),
                     f"{row.worst.estimate:.3f} [{row.worst.low:.3f}, {row.worst.high:.3f}]",
@@ -46,7 +59,8 @@ def all_round_table(rounds: list[AllRoundCell]) -> str:
         "dataset",
         "steps",
         "size",
-        "strategy (bold: best all-rounder)",
+        "model (bold: lowest worst regret)",
+        "paired seeds",
         "mono",
         "cross",
         "multi",
@@ -58,13 +72,14 @@ def all_round_table(rounds: list[AllRoundCell]) -> str:
         "worst relative",
         "Pareto",
     ]
-    return md_table(headers, rows, ["---"] * 4 + ["---:"] * 9 + ["---"])
+    return md_table(headers, rows, ["---"] * 4 + ["---:"] * 10 + ["---"])
 
 
-def budget_table(rounds: list[AllRoundCell]) -> str:
+def standing_table(rounds: list[AllRoundCell]) -> str:
+    """Hybrid's standing per size (rows) and budget (columns) with its test and verdict."""
     with_standing = [r for r in rounds if r.standing is not None]
     budgets = sorted({r.cell.steps for r in with_standing})
-    if len(budgets) < 2:
+    if not with_standing:
         return ""
     sizes = sorted({(r.cell.dataset, r.cell.params) for r in with_standing})
     rows = []
@@ -79,14 +94,47 @@ def budget_table(rounds: list[AllRoundCell]) -> str:
                 ),
                 None,
             )
-            cells.append(
-                "–"
-                if match is None or match.standing is None
-                else f"{ci(match.standing)} ({match.winner})"
-            )
+            if match is None or match.standing is None:
+                cells.append("–")
+                continue
+            word = verdict(match.standing, match.adjusted_p)
+            if match.standing.noise_known:
+                note = f"{match.seeds} seeds, Holm p {p_cell(match.adjusted_p)}; {word}"
+            else:
+                note = word
+            cells.append(f"{ci(match.standing)} ({note})")
         rows.append([dataset, format_params(params), *cells])
-    headers = ["dataset", "size", *(f"{b} steps (best all-rounder)" for b in budgets)]
+    headers = ["dataset", "size", *(f"{b} steps" for b in budgets)]
     return md_table(headers, rows)
+
+
+def budget_change_table(changes: list[BudgetChange]) -> str:
+    if not changes:
+        return ""
+    rows = [
+        [
+            b.dataset,
+            format_params(b.params),
+            f"{b.long} − {b.short}",
+            ci(b.change),
+            str(b.change.seeds),
+            p_cell(b.change.p) if b.change.noise_known else "–",
+            p_cell(b.adjusted_p),
+            verdict(b.change, b.adjusted_p),
+        ]
+        for b in changes
+    ]
+    headers = [
+        "dataset",
+        "size",
+        "steps",
+        "change of standing [95%]",
+        "paired seeds",
+        "p",
+        "Holm p",
+        "verdict",
+    ]
+    return md_table(headers, rows, ["---"] * 3 + ["---:"] * 4 + ["---"])
 
 
 def differences_table(found: list[Difference]) -> str:
@@ -98,14 +146,13 @@ def differences_table(found: list[Difference]) -> str:
             str(d.steps),
             format_params(d.params),
             SETTING_TITLES[d.setting],
-            f"{d.label} − {d.other}",
+            f"{d.label} − {'untrained' if d.other == 'none' else d.other}",
             ci(d.diff, 4),
-            "–" if d.seed_spread is None else f"{d.seed_spread:.4f}",
-            str(d.seeds),
-            str(d.qids),
-            f"{d.diff.p:.3g}",
-            f"{d.t_p:.3g}",
-            f"{d.q_value:.3g}",
+            str(d.diff.seeds),
+            str(d.diff.clusters),
+            share_cell(d.diff),
+            p_cell(d.diff.p),
+            p_cell(d.adjusted_p),
             d.verdict,
         ]
         for d in sorted(
@@ -127,15 +174,14 @@ def differences_table(found: list[Difference]) -> str:
         "setting",
         "difference",
         "Δ mAP [95%]",
-        "seed spread",
-        "seeds",
-        "question ids",
-        "bootstrap p",
-        "t-test p",
-        "BH q",
+        "paired seeds",
+        "clusters",
+        "training-noise share",
+        "p",
+        "Holm p",
         "verdict",
     ]
-    return md_table(headers, rows, ["---"] * 5 + ["---:"] * 7 + ["---"])
+    return md_table(headers, rows, ["---"] * 5 + ["---:"] * 6 + ["---"])
 
 
 def trends_table(trends: list[Trend]) -> str:
@@ -148,25 +194,37 @@ def trends_table(trends: list[Trend]) -> str:
             t.quantity,
             str(t.sizes),
             f"{format_params(t.points[0][0])}–{format_params(t.points[-1][0])}",
-            f"{t.slope:+.4f}",
-            f"[{t.low:+.4f}, {t.high:+.4f}]",
-            f"{t.p:.3g}",
+            ci(t.slope, 4),
+            str(t.slope.seeds),
+            p_cell(t.slope.p),
+            p_cell(t.adjusted_p),
+            t.verdict,
         ]
         for t in trends
     ]
-    headers = ["dataset", "steps", "quantity", "sizes", "range", "slope / doubling", "95% CI", "p"]
-    return md_table(headers, rows, ["---"] * 5 + ["---:"] * 3)
+    headers = [
+        "dataset",
+        "steps",
+        "quantity",
+        "sizes",
+        "range",
+        "slope / doubling [95%]",
+        "paired seeds",
+        "p",
+        "Holm p",
+        "verdict (ahead: rises)",
+    ]
+    return md_table(headers, rows, ["---"] * 5 + ["---:"] * 4 + ["---"])
 
 
 def frontier_table(stats: StudyStats) -> str:
-    synergy = {(s.dataset, s.model, s.steps, s.label): s for s in stats.synergies}
+    """Setting means ± seed std of every strategy where mono and cross ran (synergy's inputs)."""
     rows = []
     for cell in stats.cells:
-        if not all(x in cell.matrices for x in ("mono", "cross")):
+        if not all(x in cell.series for x in ("mono", "cross")):
             continue
         for label in cell.labels:
-            alpha = {"mono": "1", "cross": "0"}.get(label, label.removeprefix("hybrid"))
-            s = synergy.get((cell.dataset, cell.model, cell.steps, label))
+            alpha = {"mono": "1", "cross": "0"}.get(label, _alpha(label))
             rows.append(
                 [
                     cell.dataset,
@@ -176,24 +234,17 @@ def frontier_table(stats: StudyStats) -> str:
                     alpha,
                     str(cell.seeds(label)),
                     *(_mean_std(cell.mean(label, st), cell.seed_std(label, st)) for st in SETTINGS),
-                    "–" if s is None else ci(s.distance),
                 ]
             )
     if not rows:
         return ""
-    headers = [
-        "dataset",
-        "steps",
-        "size",
-        "strategy",
-        "alpha",
-        "seeds",
-        "mono",
-        "cross",
-        "multi",
-        "synergy [95%]",
-    ]
-    return md_table(headers, rows, ["---"] * 6 + ["---:"] * 4)
+    headers = ["dataset", "steps", "size", "strategy", "alpha", "seeds", "mono", "cross", "multi"]
+    return md_table(headers, rows, ["---"] * 6 + ["---:"] * 3)
+
+
+def _alpha(label: str) -> str:
+    value = alpha_of(label)
+    return "–" if value is None else f"{value:g}"
 
 
 def _mean_std(mean: float, std: float | None) -> str:

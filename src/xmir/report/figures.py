@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from xmir.sweep.aggregate import CORPUS_DATASETS, SETTINGS, Group, Summary, dataset_metrics
+from xmir.report.aggregate import CORPUS_DATASETS, SETTINGS, Group, Summary, dataset_metrics
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,6 +25,7 @@ DATASET_TITLES = {"xquad-r": "XQuAD-R", "mlqa-r": "MLQA-R", "miracl": "MIRACL"}
 PARAMS_LABEL = "non-embedding parameters (log scale)"
 _FIXED_COLOURS = {"none": "#7f7f7f", "mono": "#1f77b4", "cross": "#ff7f0e"}
 _HYBRID_COLOURS = ("#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf")
+_BASELINE_COLOURS = {"wavg": "#bcbd22", "ensemble": "#393b79"}  # built from mono and cross
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -40,6 +41,9 @@ def colour(label: str, labels: Sequence[str]) -> str:
     """A fixed colour per strategy label (hybrids in alpha order)."""
     if label in _FIXED_COLOURS:
         return _FIXED_COLOURS[label]
+    for prefix, shade in _BASELINE_COLOURS.items():
+        if label.startswith(prefix):
+            return shade
     hybrids = [x for x in labels if x.startswith("hybrid")]
     return _HYBRID_COLOURS[hybrids.index(label) % len(_HYBRID_COLOURS)] if label in hybrids else "k"
 
@@ -115,11 +119,27 @@ def _metric_vs_params(
     ax.grid(True, alpha=0.3)
 
 
+def legend_entries(axes: Iterable[Axes]) -> tuple[list[object], list[str]]:
+    """Every labelled series of all ``axes``, each name once (so no panel's gap hides one)."""
+    found: dict[str, object] = {}
+    for ax in axes:
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(name, handle)
+    return list(found.values()), list(found)
+
+
 def _legend_below(fig: Figure, axes: Sequence[Axes]) -> None:
-    handles, names = axes[0].get_legend_handles_labels()
-    if handles:
+    handles, names = legend_entries(axes)
+    found = dict(zip(names, handles, strict=True))
+    if found:
+        # Wrap the legend to the figure's width so that no entry is cut off at the edges.
+        columns = min(len(found), 6, max(2, int(fig.get_figwidth() // 1.6)))
         fig.legend(
-            handles, names, loc="outside lower center", ncols=min(len(names), 6), frameon=False
+            list(found.values()),
+            list(found),
+            loc="outside lower center",
+            ncols=columns,
+            frameon=False,
         )
 
 

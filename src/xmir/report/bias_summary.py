@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from xmir.sweep.aggregate import CORPUS_DATASETS
-from xmir.sweep.results import RunResult, SweepResults
-from xmir.sweep.verdicts import pooled_spread
+from xmir.report.aggregate import CORPUS_DATASETS
+from xmir.report.results import RunResult, SweepResults
+from xmir.report.verdicts import ONE_SEED, pooled_spread
 
 BIAS_METRICS = ("own_share@10", "pool_share", "rank_distance", "mrc")
 
@@ -93,6 +93,7 @@ COMPARED_BIAS_METRICS = {"rank_distance": 1.0, "mrc": -1.0, "own_share@10": 1.0}
 
 LESS_BIASED = "less biased"
 MORE_BIASED = "more biased"
+UNKNOWN_NOISE = ONE_SEED
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,13 @@ class BiasComparison:
 
 
 def _less_or_not(diff: float, spread: float | None) -> str:
-    """Less biased only when the difference is beyond the seed-to-seed spread."""
+    """Less biased only when the difference is beyond the seed-to-seed spread (no verdict
+    with one seed: the spread is unknown)."""
     if math.isnan(diff):
         return "unknown"
-    margin = spread or 0.0
+    if spread is None:
+        return UNKNOWN_NOISE
+    margin = spread
     if diff < -margin:
         return LESS_BIASED
     if diff > margin:

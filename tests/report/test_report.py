@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from xmir.cli import app
 from xmir.errors import XmirError
-from xmir.sweep.aggregate import Summary
-from xmir.sweep.report import build_report
-from xmir.sweep.results import load_results
+from xmir.report.aggregate import Summary
+from xmir.report.build import build_report
+from xmir.report.results import load_results
+from xmir.report.table import format_cell, main_table
 from xmir.sweep.spec import parse_spec
-from xmir.sweep.table import format_cell, main_table
 
 SIZES = ("1.8M", "3.6M", "7.2M")
 
@@ -50,40 +50,60 @@ def test_table_cells_are_seed_means_and_stds(summary: Summary) -> None:
 
 
 def _answer(root: Path, tmp_path: Path) -> tuple[str, str]:
-    report = build_report(root, tmp_path / "report", html=False, n_resamples=400)
+    report = build_report(root, tmp_path / "report", html=False)
     return "\n".join(report.answer), report.markdown.read_text()
 
 
-def test_known_answer_hybrid_ahead_and_behind(sweep_dir: Path, tmp_path: Path) -> None:
-    """setting_map: hybrid trails mono in mono retrieval at 1.8M (-0.015), ties it at 3.6M
-    (-0.005 + seed noise) and leads at 7.2M (+0.005); it leads both elsewhere."""
-    text, _ = _answer(sweep_dir, tmp_path)
+FIVE_SEEDS = [0, 1, 2, 3, 4]
+
+
+def _five(
+    tmp_path: Path, values_of: synthetic_sweep.Values = setting_map, **changes: object
+) -> Path:
+    """A synthetic sweep with five paired seeds (enough for verdicts after Holm)."""
+    spec = parse_spec(spec_payload(seeds=FIVE_SEEDS, **changes))
+    return write_sweep(tmp_path / "sweep", spec, values_of=values_of)
+
+
+def test_known_answer_hybrid_ahead_and_behind(tmp_path: Path) -> None:
+    """setting_map: hybrid trails mono in mono retrieval at 1.8M (-0.015) and 3.6M (-0.005,
+    one seed +0.004) and leads at 7.2M (+0.005); it leads both elsewhere."""
+    text, _ = _answer(_five(tmp_path), tmp_path)
     assert (
-        "Against mono, hybrid0.5 is ahead in the cross-lingual setting at 1.8M, 3.6M and 7.2M"
+        "Against mono, hybrid0.5 is ahead in the cross-lingual setting at 1.8M, 3.6M and 7.2M; "
+        "in the multilingual setting at 1.8M, 3.6M and 7.2M; in the monolingual setting at 7.2M; "
+        "behind in the monolingual setting at 1.8M and 3.6M."
+    ) in text
+    assert (
+        "among the untrained encoder, mono, cross and hybrid0.5 is hybrid0.5 at 1.8M, 3.6M and 7.2M"
         in text
     )
-    assert "behind in the monolingual setting at 1.8M" in text
-    assert "in the monolingual setting at 7.2M; level in the monolingual setting at 3.6M" in text
-    assert "The best all-rounder" in text and "is hybrid0.5 at 1.8M, 3.6M and 7.2M" in text
+    assert re.search(
+        r"hybrid0\.5 is the better all-rounder \(ahead\) at 1\.8M, Holm p = [\d.e-]+; 3\.6M", text
+    )
+    assert text.startswith("**Primary quantity (not pre-registered")
 
 
 def _values_within_seed_noise(size: int, label: str, seed: int | None, setting: str) -> float:
-    """Hybrid is +0.003 above cross everywhere, but each strategy's two seeds are 0.03 apart."""
+    """Hybrid is +0.003 above cross everywhere, but the two seeds of hybrid and cross swing
+    0.03 in opposite directions (training noise that pairing cannot remove)."""
     base = {"none": 0.2, "mono": 0.5, "cross": 0.55}.get(label, 0.553)
-    swing = 0.015 if seed == 0 else -0.015
-    return round(base + 0.05 * size + (swing if label != "none" else 0.0), 6)
+    swing = {"cross": -0.015, "none": 0.0}.get(label, 0.015) * (1 if seed == 0 else -1)
+    return round(base + 0.05 * size + swing, 6)
 
 
 def test_known_answer_level_within_seed_noise(tmp_path: Path) -> None:
     root = write_sweep(tmp_path / "sweep", values_of=_values_within_seed_noise)
-    report = build_report(root, tmp_path / "report", html=False, n_resamples=400)
+    report = build_report(root, tmp_path / "report", html=False)
     found = [d for d in report.stats.differences if d.other == "cross"] if report.stats else []
-    assert found and all(d.seed_spread is not None and d.seed_spread > 0.02 for d in found)
-    assert {d.verdict for d in found} <= {"level", "within training noise"}
+    assert len(found) == 9 and all(d.seeds == 2 and d.verdict == "level" for d in found)
+    assert all(d.diff.estimate == pytest.approx(0.003, abs=1e-3) for d in found)
     text = "\n".join(report.answer)
-    assert "Against cross, hybrid0.5 is level" in text or "within training noise" in text
-    assert not re.search(r"Against cross, hybrid0\.5 is (ahead|behind)", text)
-    assert "is not distinguishable (the interval includes 0) at 1.8M, 3.6M and 7.2M." in text
+    assert (
+        "Against cross, hybrid0.5 is level in the monolingual setting at 1.8M, 3.6M and 7.2M; "
+        "in the cross-lingual setting at 1.8M, 3.6M and 7.2M; in the multilingual setting at "
+        "1.8M, 3.6M and 7.2M."
+    ) in text
 
 
 def _values_behind(size: int, label: str, seed: int | None, setting: str) -> float:
@@ -93,36 +113,91 @@ def _values_behind(size: int, label: str, seed: int | None, setting: str) -> flo
 
 
 def test_known_answer_behind_everywhere(tmp_path: Path) -> None:
-    text, markdown = _answer(write_sweep(tmp_path / "sweep", values_of=_values_behind), tmp_path)
+    text, markdown = _answer(_five(tmp_path, _values_behind), tmp_path)
     assert (
         "Against mono, hybrid0.5 is behind in the monolingual setting at 1.8M, 3.6M and 7.2M; "
         "in the cross-lingual setting at 1.8M, 3.6M and 7.2M; in the multilingual setting at "
         "1.8M, 3.6M and 7.2M."
     ) in text
     assert "is mono at 1.8M, 3.6M and 7.2M" in text
-    assert "hybrid0.5 is distinguishably the worse all-rounder at 1.8M, 3.6M and 7.2M." in text
+    assert re.search(
+        r"hybrid0\.5 is the worse all-rounder \(behind\) at 1\.8M, Holm p = [\d.e-]+; 3\.6M", text
+    )
     assert "| **mono** |" in markdown
 
 
 def _values_chord(size: int, label: str, seed: int | None, setting: str) -> float:
-    """mono (0.7 mono, 0.2 multi), cross (0.6, 0.3); hybrid0.5 on the chord at 1.8M and 0.03
-    above it at the larger sizes."""
+    """mono (0.7, 0.3, 0.2), cross (0.6, 0.35, 0.3); hybrid0.5 equals the mixture in mono and
+    multi at 1.8M and is 0.03 above it in multi at the larger sizes."""
     point = {
         "none": (0.4, 0.1, 0.1),
         "mono": (0.7, 0.3, 0.2),
         "cross": (0.6, 0.35, 0.3),
-        "hybrid0.5": (0.65, 0.33, 0.25 if size == 0 else 0.28),
+        "hybrid0.5": (0.65, 0.325, 0.25 if size == 0 else 0.28),
     }[label]
     value = point[("mono", "cross", "multi").index(setting)]
     return round(value + 0.0005 * (seed or 0), 6)
 
 
-def test_known_answer_above_and_on_the_chord(tmp_path: Path) -> None:
-    text, markdown = _answer(write_sweep(tmp_path / "sweep", values_of=_values_chord), tmp_path)
-    assert "hybrid0.5 lies above the chord (synergy) at 3.6M" in text
-    assert "7.2M (+0.02" in text
-    assert "lies on the chord (a plain mixture; the 95% interval includes 0) at 1.8M" in text
-    assert "## Alpha frontier: synergy or mixture" in markdown
+def test_known_answer_synergy_against_the_mixture(tmp_path: Path) -> None:
+    text, markdown = _answer(_five(tmp_path, _values_chord), tmp_path)
+    assert (
+        "against the alpha-weighted mixture of mono and cross, hybrid0.5 is ahead in the "
+        "multilingual setting at 3.6M (+0.030"
+    ) in text
+    assert re.search(r"level in the monolingual setting at 1\.8M \([+-]0\.000", text)
+    assert (
+        "in the multilingual setting at 1.8M (+0.000" in text
+        or "in the multilingual setting at 1.8M (-0.000" in text
+    )
+    assert "## Synergy: hybrid against the mixture of mono and cross, and the baselines" in markdown
+
+
+def test_one_seed_gets_no_verdict_words(tmp_path: Path) -> None:
+    """A 1-seed sweep: every verdict is "1 seed: training noise unknown", never ahead,
+    behind or (not) distinguishable."""
+    spec = parse_spec(spec_payload(seeds=[0]))
+    text, markdown = _answer(write_sweep(tmp_path / "sweep", spec), tmp_path)
+    answer_text = text.rsplit("\n", 1)[0]  # the last paragraph defines the verdict words
+    assert "1 seed: training noise unknown" in answer_text
+    assert not re.search(r"\bahead\b|\bbehind\b|distinguishabl|\blevel\b", answer_text)
+    verdicts = [row[-1] for row in _table(markdown, "Hybrid against each single strategy")]
+    assert verdicts and set(verdicts) == {"1 seed: training noise unknown"}
+
+
+def test_a_pre_registered_primary_test_comes_first(tmp_path: Path) -> None:
+    text, _ = _answer(_five(tmp_path, primary={"quantity": "standing"}), tmp_path)
+    assert text.startswith(
+        "**Primary test (pre-registered in the sweep spec).** hybrid0.5's all-round standing "
+        "averaged over the sizes (XQuAD-R, 10 steps, 3 sizes (1.8M to 7.2M), 5 paired seeds) is "
+    )
+    assert re.search(r"\(95% interval, p = [\d.e-]+\): hybrid0\.5 is the better all-rounder", text)
+
+
+def test_a_primary_test_that_cannot_be_computed_is_said_so(tmp_path: Path) -> None:
+    spec = parse_spec(spec_payload(primary={"quantity": "standing", "budget": 999}))
+    text, _ = _answer(write_sweep(tmp_path / "sweep", spec), tmp_path)
+    assert text.startswith(
+        "**Primary test (pre-registered in the sweep spec): not computable** from these results "
+        "(no size has hybrid's standing on xquad-r at 999 steps)"
+    )
+
+
+def test_size_trends_need_four_sizes_and_are_fitted_once(tmp_path: Path) -> None:
+    spec_sizes = synthetic_sweep.ALL_MODELS
+    report = build_report(_five(tmp_path, models=spec_sizes), tmp_path / "report", html=False)
+    assert report.stats is not None
+    quantities = [t.quantity for t in report.stats.trends]
+    assert (
+        len(quantities) == len(set(quantities)) == 7
+    )  # 2 single strategies x 3 settings + standing
+    trend = next(t for t in report.stats.trends if t.quantity == "hybrid0.5 - cross, cross")
+    assert trend.slope.estimate == pytest.approx(0.01, abs=1e-3)  # +0.01 per size doubling
+    assert trend.verdict == "ahead"
+    answer = "\n".join(report.answer)
+    assert re.search(
+        r"minus cross in the cross-lingual setting improves \(ahead; \+0\.0(099|100|101) ", answer
+    )
 
 
 def test_known_answer_bias_reduction_survives_centering_and_stacks(
@@ -164,10 +239,10 @@ def _table(markdown: str, title: str) -> list[list[str]]:
 @pytest.mark.parametrize("values", ["default", "behind", "chord"])
 def test_the_answer_is_consistent_with_its_own_tables(values: str, tmp_path: Path) -> None:
     chosen = {"default": setting_map, "behind": _values_behind, "chord": _values_chord}[values]
-    text, markdown = _answer(write_sweep(tmp_path / "sweep", values_of=chosen), tmp_path)
+    text, markdown = _answer(_five(tmp_path, chosen), tmp_path)
     # Winners: the bold strategy of each size in the all-round table.
     winners: dict[str, list[str]] = {}
-    for row in _table(markdown, "All-round standing"):
+    for row in _table(markdown, "All-round standing (the claim"):
         if row[3].startswith("**"):
             winners.setdefault(row[3].strip("*"), []).append(row[2])
     for label, sizes in winners.items():
@@ -180,14 +255,14 @@ def test_the_answer_is_consistent_with_its_own_tables(values: str, tmp_path: Pat
         other = comparison.split(" − ")[1]
         sentence = re.search(rf"Against {other}, hybrid0\.5 is (.*?)\.(?=\s|$)", text)
         assert sentence, other
-        groups = re.split(r"; (?=(?:ahead|behind|level|within training noise) )", sentence.group(1))
+        groups = re.split(r"; (?=(?:ahead|behind|level|without a verdict) )", sentence.group(1))
         mine = next(g for g in groups if g.startswith(word))
         clause = re.search(rf"in the {setting} setting at ([^;]*)", mine)
         assert clause and size in clause.group(1), (row, mine)
 
 
 def test_report_files(sweep_dir: Path, tmp_path: Path) -> None:
-    report = build_report(sweep_dir, tmp_path / "report", n_resamples=200)
+    report = build_report(sweep_dir, tmp_path / "report")
     markdown = report.markdown.read_text()
     assert "Protocol departure (offline cross-dataset zero-shot)" in markdown
     assert "el, ru, th, tr never appear in training" in markdown
@@ -195,9 +270,12 @@ def test_report_files(sweep_dir: Path, tmp_path: Path) -> None:
     assert "**Budget:** 10 optimizer steps of 16 pairs at lr 3e-05" in markdown
     for section in (
         "## All-round standing",
+        "## How certain: the interval method",
+        "## Hybrid's all-round standing by size and budget",
         "## Hybrid against each single strategy (question-id level)",
-        "## Size trends (per doubling of non-embedding parameters)",
-        "## Alpha frontier: synergy or mixture",
+        "## Against the untrained encoder",
+        "## Synergy: hybrid against the mixture of mono and cross, and the baselines",
+        "## Alpha frontier: setting means",
         "## Language bias, raw and after post-hoc language centering",
     ):
         assert section in markdown
@@ -214,6 +292,8 @@ def test_report_files(sweep_dir: Path, tmp_path: Path) -> None:
         "cross_heatmap_xquad-r.png",
         "batch_mix.png",
     }
+    assert report.stats is not None and report.stats.cluster_kind == "paragraphs"
+    assert "clusters of question ids (xquad-r: 10 paragraphs" in markdown
     assert report.html is not None
     html = report.html.read_text()
     assert html.count('src="data:image/png;base64,') == len(report.figures)
@@ -247,18 +327,18 @@ def test_a_study_of_two_sweeps_with_budgets(tmp_path: Path) -> None:
     assert all(d["max_abs_map_difference"] == 0 for d in results.duplicates)
     seeds = {r.seed for r in results.at_budget(5).runs if r.strategy == "mono"}
     assert seeds == {0, 1}  # seed 0 from the long run's 5-step snapshot
-    report = build_report(root, tmp_path / "report", html=False, n_resamples=200)
+    report = build_report(root, tmp_path / "report", html=False)
     markdown = report.markdown.read_text()
-    assert "## Size x budget: hybrid's all-round standing" in markdown
+    assert "## Budget: paired change of the standing" in markdown
     assert "### Table 1 at 10 steps" in markdown
     answer = "\n".join(report.answer)
-    assert "**Budget.** With a longer budget at a fixed size: at 1.8M" in answer
-    # Every budget's standing, with its interval, in step order, and the verdict on the move.
+    assert "**Budget (exploratory; Holm family: budget changes).** With a longer budget" in answer
+    # Every budget's standing, with its interval, in step order; one shared seed: no verdict.
     assert re.search(
         r"at 1\.8M, hybrid0\.5's standing by budget \(steps\) is [+-]\d\.\d{3} "
         r"\[[+-]\d\.\d{3}, [+-]\d\.\d{3}\] \(5\) → [+-]\d\.\d{3} "
-        r"\[[+-]\d\.\d{3}, [+-]\d\.\d{3}\] \(10\); from 5 to 10 steps it "
-        r"(does not move distinguishably|improves|worsens)",
+        r"\[[+-]\d\.\d{3}, [+-]\d\.\d{3}\] \(10\); from 5 to 10 steps the change is "
+        r"without a verdict \(1 seed: training noise unknown\) \(paired change ",
         answer,
     )
     assert "map_vs_steps_xquad-r.png" in {f.name for f in report.figures}
@@ -271,7 +351,7 @@ def test_failed_runs_are_listed_and_left_out(tmp_path: Path) -> None:
     results = load_results(root)
     assert failed not in {r.run_id for r in results.runs}
     assert results.failed == {failed: "boom"}
-    report = build_report(root, html=False, n_resamples=100)
+    report = build_report(root, html=False)
     assert f"- `{failed}`: failed: boom" in report.markdown.read_text()
     row = next(
         r
@@ -283,7 +363,7 @@ def test_failed_runs_are_listed_and_left_out(tmp_path: Path) -> None:
 
 def test_two_sizes_no_trend_is_fitted(tmp_path: Path) -> None:
     spec = parse_spec(spec_payload(models=MODELS[:2], seeds=[0]))
-    report = build_report(write_sweep(tmp_path / "sweep", spec), html=False, n_resamples=100)
+    report = build_report(write_sweep(tmp_path / "sweep", spec), html=False)
     assert report.stats is not None and report.stats.trends == []
     assert "Size trends at" not in "\n".join(report.answer)
 

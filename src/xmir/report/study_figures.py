@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xmir.sweep.bias_summary import BiasRow
-from xmir.sweep.figures import (
+from xmir.report.aggregate import strategy_order
+from xmir.report.bias_summary import BiasRow
+from xmir.report.figures import (
     PARAMS_LABEL,
     SETTING_TITLES,
     _params_axis,
@@ -16,15 +18,19 @@ from xmir.sweep.figures import (
     colour,
     display_label,
     format_params,
+    legend_entries,
 )
-from xmir.sweep.results import SweepResults
-from xmir.sweep.study import AllRoundCell, Cellwise, StudyStats
+from xmir.report.results import SweepResults
+from xmir.report.stats.allround import AllRoundCell
+from xmir.report.stats.cells import Cellwise
+from xmir.report.stats.study import StudyStats
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def _labels(stats: StudyStats) -> list[str]:
-    from xmir.sweep.aggregate import strategy_order
-
-    return sorted({label for c in stats.cells for label in c.matrices}, key=strategy_order)
+    return sorted({label for c in stats.cells for label in c.series}, key=strategy_order)
 
 
 def plot_all_round(rounds: list[AllRoundCell], stats: StudyStats, path: Path) -> Path | None:
@@ -75,7 +81,7 @@ def plot_all_round(rounds: list[AllRoundCell], stats: StudyStats, path: Path) ->
 def plot_frontier(cells: list[Cellwise], stats: StudyStats, path: Path) -> Path | None:
     """Per size: mono mAP against multi mAP of every strategy (seed std bars) and the chord
     from cross to mono."""
-    cells = [c for c in cells if "mono" in c.matrices and "cross" in c.matrices]
+    cells = [c for c in cells if "mono" in c.series and "cross" in c.series]
     if not cells:
         return None
     plt = _pyplot()
@@ -105,75 +111,97 @@ def plot_frontier(cells: list[Cellwise], stats: StudyStats, path: Path) -> Path 
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(cells) :]:
         ax.axis("off")
-    handles, names = axes.ravel()[0].get_legend_handles_labels()
+    handles, names = legend_entries(axes.ravel())
     fig.legend(handles, names, loc="lower center", ncol=min(6, len(names)), fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return _save(fig, path)
 
 
+def _standing_series(
+    ax: Axes, pts: list[tuple[float, AllRoundCell]], colour_: Any, name: str
+) -> None:
+    """One series of standings: filled markers and solid bars where two or more paired seeds
+    measured the training noise, open markers and dotted bars where one seed did not."""
+    ax.plot([x for x, _ in pts], [r.standing.estimate for _, r in pts], color=colour_, label=name)  # type: ignore[union-attr]
+    for noise_known, marker, style in ((True, "o", "-"), (False, "o", ":")):
+        chosen = [
+            (x, r.standing) for x, r in pts if r.standing and r.standing.noise_known == noise_known
+        ]
+        if not chosen:
+            continue
+        bars = ax.errorbar(
+            [x for x, _ in chosen],
+            [e.estimate for _, e in chosen],
+            yerr=np.maximum(
+                [[e.estimate - e.low for _, e in chosen], [e.high - e.estimate for _, e in chosen]],
+                0,
+            ),
+            fmt=marker,
+            capsize=3,
+            color=colour_,
+            mfc=colour_ if noise_known else "white",
+        )
+        for line in bars[2]:
+            line.set_linestyle(style)
+
+
 def plot_standing(rounds: list[AllRoundCell], path: Path) -> Path | None:
     """Hybrid's all-round standing over size (one line per budget) and over budget (one line
-    per size), with 95% intervals."""
+    per size), with 95% intervals; open markers and dotted bars: one seed (training noise
+    unknown, the interval covers question sampling only)."""
     rounds = [r for r in rounds if r.standing is not None]
     if not rounds:
         return None
     plt = _pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    from matplotlib.lines import Line2D
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
     budgets = sorted({r.cell.steps for r in rounds})
     cmap = plt.get_cmap("viridis")
     for i, steps in enumerate(budgets):
         pts = sorted(
-            (r.cell.params, r.standing) for r in rounds if r.cell.steps == steps and r.standing
+            ((r.cell.params, r) for r in rounds if r.cell.steps == steps), key=lambda p: p[0]
         )
-        x = [p for p, _ in pts]
-        y = [s.estimate for _, s in pts]
-        err = [[s.estimate - s.low for _, s in pts], [s.high - s.estimate for _, s in pts]]
-        left.errorbar(
-            x,
-            y,
-            yerr=np.maximum(err, 0),
-            marker="o",
-            capsize=3,
-            label=f"{steps} steps",
-            color=cmap(i / max(1, len(budgets) - 1)),
-        )
+        _standing_series(left, pts, cmap(i / max(1, len(budgets) - 1)), f"{steps} steps")
     _params_axis(left, [r.cell.params for r in rounds])
     left.axhline(0, color="k", linewidth=0.8)
     left.set_xlabel(PARAMS_LABEL)
     left.set_ylabel("hybrid's standing (< 0: best all-rounder)")
-    left.legend(fontsize=8)
+    left.set_title("over size, one line per budget", fontsize=9)
     models = sorted({(r.cell.params, r.cell.model) for r in rounds})
     for i, (params, model) in enumerate(models):
         pts = sorted(
-            (r.cell.steps, r.standing) for r in rounds if r.cell.model == model and r.standing
+            ((r.cell.steps, r) for r in rounds if r.cell.model == model), key=lambda p: p[0]
         )
-        if len(pts) < 2:
-            continue
-        right.errorbar(
-            [s for s, _ in pts],
-            [v.estimate for _, v in pts],
-            yerr=np.maximum(
-                [[v.estimate - v.low for _, v in pts], [v.high - v.estimate for _, v in pts]], 0
-            ),
-            marker="o",
-            capsize=3,
-            label=format_params(params),
-            color=cmap(i / max(1, len(models) - 1)),
-        )
+        if len(pts) >= 2:
+            _standing_series(right, pts, cmap(i / max(1, len(models) - 1)), format_params(params))
     right.set_xscale("log", base=2)
     right.axhline(0, color="k", linewidth=0.8)
     right.set_xlabel("training steps (log2)")
+    right.set_title("over budget, one line per size", fontsize=9)
+    filled = Line2D([], [], marker="o", color="grey", linestyle="-", label="2+ paired seeds")
+    hollow = Line2D(
+        [],
+        [],
+        marker="o",
+        color="grey",
+        mfc="white",
+        linestyle=":",
+        label="1 seed: training noise unknown",
+    )
+    handles, names = legend_entries([left])
+    left.legend(
+        [*handles, filled, hollow], [*names, filled.get_label(), hollow.get_label()], fontsize=7
+    )
     if right.get_legend_handles_labels()[0]:
-        right.legend(fontsize=8, title="size")
-    fig.suptitle("Hybrid's all-round standing over size and budget")
+        right.legend(fontsize=7, title="size")
+    fig.suptitle("Hybrid's all-round standing over size and budget (95% intervals)")
     fig.tight_layout()
     return _save(fig, path)
 
 
 def plot_map_vs_steps(results: SweepResults, dataset: str, path: Path) -> Path | None:
     """mAP against training steps per strategy, one row per size with several budgets."""
-    from xmir.sweep.aggregate import strategy_order
-
     steps_of: dict[str, set[int]] = {}
     for run in results.runs:
         if not run.is_baseline and dataset in run.evals:
@@ -201,10 +229,12 @@ def plot_map_vs_steps(results: SweepResults, dataset: str, path: Path) -> Path |
                         )
                 if len(pts) > 1:
                     xs = sorted(pts)
-                    ax.plot(
+                    ax.errorbar(
                         xs,
                         [np.mean(pts[x]) for x in xs],
+                        yerr=[np.std(pts[x], ddof=1) if len(pts[x]) > 1 else 0.0 for x in xs],
                         marker="o",
+                        capsize=3,
                         label=label,
                         color=colour(label, labels),
                     )
@@ -214,56 +244,73 @@ def plot_map_vs_steps(results: SweepResults, dataset: str, path: Path) -> Path |
             )
             ax.set_title(f"{size}: {SETTING_TITLES[setting]}", fontsize=9)
             ax.tick_params(labelsize=7)
-    axes[0][0].legend(fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mAP (mean ± std over seeds)", fontsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("training steps (log2)", fontsize=8)
-    fig.tight_layout()
+    handles, names = legend_entries(axes.ravel())
+    fig.legend(handles, names, loc="lower center", ncol=min(6, len(names)), fontsize=8)
+    fig.tight_layout(rect=(0, 0.6 / (2.8 * len(models)), 1, 1))
     return _save(fig, path)
 
 
-def plot_bias(rows: list[BiasRow], steps: int | None, path: Path) -> Path | None:
-    """Rank distance and Mean Rank Correlation against size, raw (solid) and centred (dashed)."""
-    from xmir.sweep.aggregate import strategy_order
-
-    chosen = [r for r in rows if r.steps in (steps, 0)]
+def plot_bias(
+    rows: list[BiasRow], steps: int | None, hybrid: str | None, path: Path
+) -> Path | None:
+    """Small multiples: one row per bias metric, raw (left) and centred (right), for the
+    untrained encoder, mono, cross and the main hybrid only (four series per panel)."""
+    keep = {"none", "mono", "cross", *([hybrid] if hybrid else [])}
+    chosen = [r for r in rows if r.steps in (steps, 0) and r.label in keep]
     if not chosen:
         return None
     plt = _pyplot()
     labels = sorted({r.label for r in chosen}, key=strategy_order)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for label in labels:
-        mine = sorted((r for r in chosen if r.label == label), key=lambda r: r.params)
-        x = [r.params for r in mine]
-        for ax, metric in zip(axes, ("rank_distance", "mrc", "own_share@10"), strict=True):
-            c = colour(label, labels)
-            name = display_label(label)
-            ax.plot(x, [r.raw[metric].mean for r in mine], marker="o", color=c, label=name)
-            ax.plot(
-                x,
-                [r.centered[metric].mean for r in mine],
-                marker="x",
-                linestyle="--",
-                color=c,
-                label=f"{name} centred",
-            )
-    for ax, title in zip(
-        axes,
-        (
-            "rank distance (lower = less bias)",
-            "Mean Rank Correlation (higher = less bias)",
-            "own-language share@10",
-        ),
-        strict=True,
-    ):
-        _params_axis(ax, [r.params for r in chosen])
-        ax.set_title(title, fontsize=9)
+    metrics = (
+        ("rank_distance", "rank distance (lower = less bias)"),
+        ("mrc", "Mean Rank Correlation (higher = less bias)"),
+        ("own_share@10", "own-language share@10"),
+    )
+    fig, axes = plt.subplots(3, 2, figsize=(10, 9), sharey="row", squeeze=False)
+    for row, (metric, title) in enumerate(metrics):
+        for col, variant in enumerate(("raw", "centred")):
+            ax = axes[row][col]
+            for label in labels:
+                mine = sorted((r for r in chosen if r.label == label), key=lambda r: r.params)
+                cells = [r.raw[metric] if variant == "raw" else r.centered[metric] for r in mine]
+                ax.errorbar(
+                    [r.params for r in mine],
+                    [c.mean for c in cells],
+                    yerr=[c.std or 0.0 for c in cells],
+                    marker="o",
+                    capsize=3,
+                    color=colour(label, labels),
+                    linestyle="--" if label == "none" else "-",
+                    label=display_label(label),
+                )
+            if metric == "own_share@10":
+                pool = [
+                    r.raw["pool_share"].mean
+                    for r in chosen
+                    if not np.isnan(r.raw["pool_share"].mean)
+                ]
+                if pool:
+                    ax.axhline(
+                        float(np.mean(pool)),
+                        color="k",
+                        linewidth=0.8,
+                        linestyle=":",
+                        label="pool share",
+                    )
+            _params_axis(ax, [r.params for r in chosen])
+            ax.set_title(f"{title}, {variant}", fontsize=9)
+            ax.tick_params(labelsize=7)
+        axes[row][0].set_ylabel(title.split(" (")[0], fontsize=8)
+    for ax in axes[-1]:
         ax.set_xlabel(PARAMS_LABEL, fontsize=8)
-    pool = [r.raw["pool_share"].mean for r in chosen if not np.isnan(r.raw["pool_share"].mean)]
-    if pool:
-        axes[2].axhline(
-            float(np.mean(pool)), color="k", linewidth=0.8, linestyle=":", label="pool share"
-        )
-    handles, names = axes[2].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=min(6, len(names)), fontsize=7)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    handles, names = legend_entries(axes.ravel())
+    fig.legend(handles, names, loc="lower center", ncol=min(6, len(names)), fontsize=8)
+    fig.suptitle(
+        f"Language bias at {steps} steps, raw and after post-hoc centering (seed std bars)"
+    )
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return _save(fig, path)

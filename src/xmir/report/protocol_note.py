@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from xmir.data.sources import LAREQA_SOURCES
-from xmir.sweep.figures import DATASET_TITLES
+from xmir.report.figures import DATASET_TITLES
 
 PAPER_LR, PAPER_BATCH = 3e-5, 100
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from xmir.sweep.aggregate import (
+from xmir.report.aggregate import (
     CORPUS_DATASETS,
     LOWER_IS_BETTER,
     Cell,
@@ -12,7 +12,7 @@ from xmir.sweep.aggregate import (
     Summary,
     dataset_metrics,
 )
-from xmir.sweep.figures import DATASET_TITLES, display_label, format_params
+from xmir.report.figures import DATASET_TITLES, display_label, format_params
 
 TABLE_METRICS = ("mono", "cross", "multi", "rank_distance")
 METRIC_HEADERS = {

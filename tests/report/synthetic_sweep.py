@@ -1,7 +1,8 @@
 """A finished sweep folder with numbers chosen by the test (no training, no evaluation).
 
-Three sizes (non-embedding params 1.8M, 3.6M, 7.2M), strategies none/mono/cross/hybrid0.5,
-seeds 0 and 1, one eval set. Setting mAP = ``setting_map(size, strategy, seed, setting)``;
+Three sizes (non-embedding params 1.8M, 3.6M, 7.2M; a fourth, 14M, on request), strategies
+none/mono/cross/hybrid0.5, seeds 0 and 1, one eval set; question ids in paragraphs of three
+(recorded in ``per_query.paragraphs``). Setting mAP = ``setting_map(size, strategy, seed, setting)``;
 another value function (``Values``) gives a sweep with another known answer. Per-query AP
 follows the setting mAP: a difficulty per question id shared by its translations and by all
 runs, plus a little noise per run.
@@ -21,7 +22,8 @@ from xmir.sweep.plan import build_plan, config_fingerprint, run_config
 from xmir.sweep.spec import SweepSpec, parse_spec
 
 MODELS = ["e5-small-q4:layers=1", "e5-small-q4:layers=2", "e5-small-q4:layers=4"]
-PARAMS = {m: 1_800_000 * 2**i for i, m in enumerate(MODELS)}
+ALL_MODELS = [*MODELS, "e5-small-q4:layers=8"]  # four sizes: enough for a size trend
+PARAMS = {m: 1_800_000 * 2**i for i, m in enumerate(ALL_MODELS)}
 LANGS = ("ar", "de", "el", "en")
 QUESTIONS = 30
 OFFSETS = {"none": -0.10, "mono": 0.00, "cross": 0.03, "hybrid": 0.035}
@@ -93,7 +95,7 @@ def spec_payload(**changes: Any) -> dict[str, Any]:
 def eval_document(
     size: int, strategy: str, seed: int | None, values_of: Values = setting_map
 ) -> dict[str, Any]:
-    model = MODELS[size]
+    model = ALL_MODELS[size]
     settings: dict[str, Any] = {
         s: {
             "map": values_of(size, strategy, seed, s),
@@ -133,6 +135,7 @@ def eval_document(
         },
         "per_query": {
             "keys": query_keys(),
+            "paragraphs": [f"p{int(key[1:].split('|')[0]) // 3}" for key in query_keys()],
             **{
                 f"{s}_ap": per_query_ap(size, strategy, seed, s, values_of)
                 for s in ("mono", "cross", "multi")
@@ -194,7 +197,7 @@ def write_sweep(
                 {"state": "failed", "config_sha": sha, "error": "boom"},
             )
             continue
-        size = MODELS.index(run.model)
+        size = ALL_MODELS.index(run.model)
         label = run.strategy_label
         files = {}
         budgets: dict[str, dict[str, str]] = {}

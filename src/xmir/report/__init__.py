@@ -1,0 +1,1 @@
+"""Analysis of finished sweeps: results, statistics, tables, figures and the written report."""

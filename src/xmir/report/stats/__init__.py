@@ -1,0 +1,1 @@
+"""The report's statistics: resampling, intervals, tests, trends and the alpha frontier."""
