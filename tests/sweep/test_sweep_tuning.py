@@ -242,3 +242,28 @@ def test_a_combination_retrains_a_deleted_source_into_its_own_folder(
     assert [o.state for o in outcomes].count("finished") == 1
     assert not copy.exists()  # the copy goes once the combination is evaluated
     assert not list(layout.runs_dir.glob("*/model"))
+
+
+def test_the_report_shows_the_grid_and_the_choice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xmir.report.build import build_report
+
+    monkeypatch.setenv("FAKE_XMIR_LR_PEAK", "1e-4")
+    folders = [tmp_path / "tune", tmp_path / "main"]
+    tune = plan_study_sweep(tuning_spec(include_untrained=True), [], folders)
+    run_sweep(tune, prepare_output(tune, folders[0]), RunnerOptions(cli=FAKE_CLI))
+    only = build_report(tmp_path, tmp_path / "only-tuning", html=False)
+    text = only.markdown.read_text()
+    assert "No test run has finished yet" in text
+    assert "| mono | 0.800 | **0.900** | 0.800 | lr 0.0001 |" in text
+    assert "Untrained encoder on the development split" in text
+
+    main = plan_study_sweep(tuned_spec(), [tune], folders)
+    run_sweep(main, prepare_output(main, folders[1]), RunnerOptions(cli=FAKE_CLI))
+    report = build_report(tmp_path, tmp_path / "report", html=False)
+    text = report.markdown.read_text()
+    assert "## Learning rate and temperature: chosen on the development split" in text
+    assert "| hybrid0.5 | 0.800 | **0.900** | 0.800 | lr 0.0001 |" in text
+    assert "grid's highest" not in text  # the peak lies inside the grid
+    assert "mlqa-r-dev" not in text  # the development evaluations stay out of the analysis

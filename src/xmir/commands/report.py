@@ -36,11 +36,15 @@ def report_command(
 def write_and_print_report(sweep_dir: Path, out: Path | None, *, html: bool = True) -> None:
     """Build the report of ``sweep_dir`` into ``out`` and print its table and answer."""
     report = build_report(sweep_dir, out, html=html)
-    print_main_table(report.table, many_batches=len(report.summary.batch_sizes()) > 1)
+    if report.table is not None and report.summary is not None:
+        print_main_table(report.table, many_batches=len(report.summary.batch_sizes()) > 1)
+    else:
+        console.print("no test run has finished yet: the report shows the tuning grid only")
     for paragraph in report.answer:
         console.print(paragraph.replace("**", ""), highlight=False)
         console.print()
-    written = [report.markdown, *([report.html] if report.html else []), report.csv]
+    written = [report.markdown, *([report.html] if report.html else [])]
+    written += [report.csv] if report.csv is not None else []
     console.print(
         f"report: {', '.join(str(p) for p in written)} and {len(report.figures)} figures",
         highlight=False,

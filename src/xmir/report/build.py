@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from xmir.errors import XmirError
 from xmir.io import atomic_write_text
 from xmir.report import figures
 from xmir.report.aggregate import Summary
@@ -36,6 +37,7 @@ from xmir.report.study_tables import (
     trends_table,
 )
 from xmir.report.table import MainTable, format_cell, main_table, row_label
+from xmir.report.tuning_section import tuning_section
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,10 @@ class Report:
 
     markdown: Path
     html: Path | None
-    csv: Path
+    csv: Path | None
     figures: list[Path]
-    table: MainTable
-    summary: Summary
+    table: MainTable | None
+    summary: Summary | None
     answer: list[str]
     stats: StudyStats | None = None
 
@@ -55,8 +57,14 @@ class Report:
 def build_report(sweep_dir: Path, out_dir: Path | None = None, *, html: bool = True) -> Report:
     """Read the sweep (or study) in ``sweep_dir`` and write the report into ``out_dir``
     (default DIR/report)."""
-    results = load_results(sweep_dir)
     out_dir = Path(out_dir) if out_dir is not None else Path(sweep_dir) / "report"
+    tuning = tuning_section(Path(sweep_dir))
+    try:
+        results = load_results(sweep_dir)
+    except XmirError:
+        if not tuning:
+            raise
+        return _tuning_only_report(Path(sweep_dir), out_dir, tuning, html=html)
     main = results.main_budget
     summary = Summary(results.at_budget(main))
     table = main_table(summary)
@@ -71,6 +79,9 @@ def build_report(sweep_dir: Path, out_dir: Path | None = None, *, html: bool = T
     markdown = _markdown(
         results, summary, table, stats, biases, comparisons, written, paragraphs, out_dir
     )
+    if tuning:  # after the setup: how each cell's learning rate was chosen
+        head, setup_end = markdown.split("## How certain", 1)
+        markdown = head + "\n".join(tuning) + "\n## How certain" + setup_end
     md_path = out_dir / "report.md"
     atomic_write_text(md_path, markdown)
     csv_path = write_csv(results, out_dir / "results.csv")
@@ -78,6 +89,23 @@ def build_report(sweep_dir: Path, out_dir: Path | None = None, *, html: bool = T
     return Report(
         md_path, html_path, csv_path, list(written.values()), table, summary, paragraphs, stats
     )
+
+
+def _tuning_only_report(root: Path, out_dir: Path, tuning: list[str], *, html: bool) -> Report:
+    """A study whose test runs have not started yet: the tuning section alone."""
+    lines = [
+        f"# Study report: {root.name}",
+        "",
+        "No test run has finished yet: this report shows only how the settings are being "
+        "chosen on the development split.",
+        "",
+        *tuning,
+    ]
+    markdown = "\n".join(lines)
+    md_path = out_dir / "report.md"
+    atomic_write_text(md_path, markdown)
+    html_path = write_html(markdown, out_dir, root.name) if html else None
+    return Report(md_path, html_path, None, [], None, None, [], None)
 
 
 def _markdown(

@@ -24,6 +24,7 @@ from xmir.sweep.layout import (
     read_status,
 )
 from xmir.sweep.plan import BASELINE, strategy_label
+from xmir.sweep.tuning import is_tuning_record
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,15 @@ def sweep_folders(root: Path) -> list[Path]:
 
 
 def load_results(root: Path) -> SweepResults:
-    """All finished runs of the sweep (or study) in ``root``; failures and gaps listed."""
-    parts = [_load_sweep(folder) for folder in sweep_folders(root)]
+    """All finished runs of the sweep (or study) in ``root``; failures and gaps listed.
+
+    Tuning sweeps (evaluated on a development split) are left out: they choose settings,
+    and the report shows them in their own section.
+    """
+    folders = [
+        f for f in sweep_folders(root) if not is_tuning_record(read_json(f / SWEEP_FILE) or {})
+    ]
+    parts = [_load_sweep(folder) for folder in folders]
     if not any(part.runs for part in parts):
         raise XmirError(f"{root}: no finished runs yet; run `xmir sweep` first")
     if len(parts) == 1:
