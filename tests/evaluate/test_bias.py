@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from xmir.data.lareqa import RetrievalSet
+from xmir.evaluate.bias import own_language_share
 from xmir.evaluate.lareqa import score_settings
 
 
@@ -60,11 +61,25 @@ def test_known_answer():
     bias = result["bias"]
     assert bias["rank_distance_per_language"] == {"en": 1.5, "de": 3.0}
     assert bias["rank_distance"] == pytest.approx(2.25)
-    # top-2 of each query: en a {0,5} -> 1/2 en; en b {4,1} -> 1/2; de a {3,5} -> 1; de b {4,1} -> 1/2
     share = bias["own_language_share@10"]
-    assert share["k"] == 6  # k is capped by the pool size
+    assert share["k"] == 6  # k is capped by the pool size: the whole pool, so half is own
+    assert share["value"] == pytest.approx(0.5)
     assert share["expected_from_pool"] == pytest.approx(0.5)
     assert share["expected_from_relevant"] == pytest.approx(0.5)
+    # top-2 of each query: en a {0,5} -> 1/2 en; en b {4,1} -> 1/2; de a {3,5} -> 1; de b {4,1} -> 1/2
+    top2 = np.argsort(-scores, axis=1, kind="stable")[:, :2]
+    cand_lang = np.array([0, 0, 0, 1, 1, 1])
+    top = own_language_share(
+        cand_lang[top2],
+        np.array([0, 0, 1, 1]),
+        cand_lang,
+        np.array([[0, 1]] * 4),
+        ["en", "de"],
+    )
+    assert top["k"] == 2
+    assert top["per_language"]["en"]["share"] == pytest.approx(0.5)
+    assert top["per_language"]["de"]["share"] == pytest.approx(0.75)
+    assert top["value"] == pytest.approx(0.625)
 
 
 @pytest.mark.parametrize("seed", range(5))
