@@ -10,8 +10,8 @@ from sweep_helpers import small_spec
 from typer.testing import CliRunner
 
 from xmir.cli import app
+from xmir.commands.run_arguments import check_run_arguments
 from xmir.errors import XmirError
-from xmir.sweep.arguments import check_run_arguments
 from xmir.sweep.prepare import plan_sweep
 from xmir.sweep.spec import parse_spec
 

@@ -12,9 +12,9 @@ from rich.table import Table
 
 from xmir.commands.common import console, err_console, user_errors
 from xmir.commands.report import write_and_print_report
+from xmir.commands.run_arguments import check_run_arguments
 from xmir.errors import XmirError
 from xmir.paths import DATA_DIR_ENV
-from xmir.sweep.arguments import check_run_arguments
 from xmir.sweep.commands import Step
 from xmir.sweep.cost import cost_reference, format_duration
 from xmir.sweep.layout import SweepLayout, read_status

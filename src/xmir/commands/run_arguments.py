@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from xmir.commands.eval import eval_command
+from xmir.commands.train import train_command
 from xmir.errors import XmirError
 from xmir.sweep.commands import run_steps
 from xmir.sweep.layout import SweepLayout
@@ -23,9 +25,7 @@ _FIELDS = {"train": "budget.extra_train_args", "eval": "extra_eval_args"}
 def check_run_arguments(sweep: Sweep) -> None:
     """Parse the command line of every step; raise :class:`XmirError` naming the spec field
     whose arguments the command rejects."""
-    from xmir.cli import app
-
-    commands: Any = typer.main.get_command(app)
+    commands: Any = typer.main.get_command(_run_commands())
     layout = SweepLayout(Path("OUT"))  # only the arguments matter: the paths are not read
     checked: set[tuple[str, ...]] = set()
     for run in sweep.runs:
@@ -41,6 +41,15 @@ def check_run_arguments(sweep: Sweep) -> None:
                     f"{sweep.spec.name}: {_FIELDS[name]}: `xmir {name}` rejects the arguments "
                     f"of run {run.run_id}: {problem}"
                 )
+
+
+def _run_commands() -> typer.Typer:
+    """The two commands a run calls, exactly as ``xmir`` registers them (without importing
+    the whole CLI: this module is part of it)."""
+    runner = typer.Typer()
+    runner.command("train")(train_command)
+    runner.command("eval")(eval_command)
+    return runner
 
 
 def _rejection(command: Any, name: str, args: list[str]) -> str | None:
