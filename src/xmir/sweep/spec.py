@@ -10,14 +10,16 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from xmir.data.datasets import POOLED, dataset_names, training_names
+from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES, MIRACL_NAME
 from xmir.errors import XmirError
 
 Strategy = Literal["mono", "cross", "hybrid"]
-EvalDataset = Literal["xquad-r", "mlqa-r"]
+EvalDataset = Literal[dataset_names(POOLED)]  # type: ignore[valid-type]
 SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
-NAMED_TRAIN_DATA = ("mlqa-r", "xquad-r")
 HUB_CORPUS = "hub"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _HUB_DATA = re.compile(r"^hf:[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(?::[\w.-]+)?$")
@@ -73,7 +75,7 @@ class MiraclEvalSet(_Strict):
     sample of at most ``max_topics`` topics per language. Topics and qrels default to
     ``$XMIR_DATA_DIR/miracl`` unless ``topics``/``qrels`` name files (``{lang}`` allowed)."""
 
-    dataset: Literal["miracl"]
+    dataset: Literal[MIRACL_NAME]  # type: ignore[valid-type]
     corpus: str
     languages: list[str] | None = None
     max_topics: int | None = Field(default=None, ge=1)
@@ -86,8 +88,6 @@ class MiraclEvalSet(_Strict):
     @field_validator("languages")
     @classmethod
     def _known_languages(cls, value: list[str] | None) -> list[str] | None:
-        from xmir.data.miracl import MIRACL_LANGUAGES
-
         if value is None:
             return None
         if not value:
@@ -102,8 +102,6 @@ class MiraclEvalSet(_Strict):
 
     @model_validator(mode="after")
     def _local_files_exist(self) -> MiraclEvalSet:
-        from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES
-
         for field in ("corpus", "topics", "qrels"):
             value = getattr(self, field)
             if value is None or value == HUB_CORPUS:
@@ -128,8 +126,6 @@ class MiraclEvalSet(_Strict):
     @property
     def language_list(self) -> list[str]:
         """The evaluated languages (all 18 when the spec names none)."""
-        from xmir.data.miracl import MIRACL_LANGUAGES
-
         return list(self.languages or MIRACL_LANGUAGES)
 
     def describe(self) -> str:
@@ -314,12 +310,12 @@ class SweepSpec(_Strict):
     @field_validator("train_data")
     @classmethod
     def _known_train_data(cls, value: str) -> str:
-        if value in NAMED_TRAIN_DATA or Path(value).expanduser().exists():
+        if value in training_names() or Path(value).expanduser().exists():
             return value
         if _HUB_DATA.match(value):  # checked for its form only: a dry run needs no hub
             return value
         raise ValueError(
-            f"{value!r} is neither {' nor '.join(NAMED_TRAIN_DATA)}, hf:OWNER/NAME[:CONFIG] "
+            f"{value!r} is neither {' nor '.join(training_names())}, hf:OWNER/NAME[:CONFIG] "
             "nor an existing path"
         )
 
@@ -359,8 +355,8 @@ class SweepSpec(_Strict):
             raise ValueError("eval: split dev needs a holdout (fraction, seed) to define it")
         if dev and any(e.dataset != self.train_data for e in dev):
             raise ValueError("eval: split dev is the held-out part of train_data; use that dataset")
-        if self.holdout is not None and self.train_data not in NAMED_TRAIN_DATA:
-            raise ValueError(f"holdout: applies to {' or '.join(NAMED_TRAIN_DATA)} train_data")
+        if self.holdout is not None and self.train_data not in training_names():
+            raise ValueError(f"holdout: applies to {' or '.join(training_names())} train_data")
         if self.tuned_by and self.learning_rates is not None:
             raise ValueError("learning_rates: a tuned sweep takes its rate from tuned_by")
         if self.tuned_by and {"lr", "temperature"} & self.budget.model_fields_set:
@@ -400,8 +396,6 @@ def parse_spec(payload: Any, source: str = "spec") -> SweepSpec:
 
 def load_spec(path: Path) -> SweepSpec:
     """Read and validate a YAML sweep spec file."""
-    import yaml
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -452,4 +446,4 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-_EVAL_TAGS = frozenset(("xquad-r", "mlqa-r", "miracl"))
+_EVAL_TAGS = frozenset(dataset_names())
