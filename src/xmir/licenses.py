@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from xmir.data.datasets import find_dataset
 
 
@@ -111,8 +113,6 @@ def _card_licence(path: Path) -> str | None:
         return None
     if not text.startswith("---"):
         return None
-    import yaml
-
     header = text[3:].split("\n---", 1)[0]
     try:
         meta = yaml.safe_load(header)

@@ -11,14 +11,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from xmir.data.datasets import POOLED, dataset_names, training_names
-from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES, MIRACL_NAME
+from xmir.data.datasets import CORPUS, DATASETS, POOLED, dataset_names, training_names
+from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES
 from xmir.errors import XmirError
 
 Strategy = Literal["mono", "cross", "hybrid"]
-EvalDataset = Literal[dataset_names(POOLED)]  # type: ignore[valid-type]
 SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
 HUB_CORPUS = "hub"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -31,6 +40,30 @@ def _no_duplicates(values: list[Any], what: str) -> list[Any]:
     if repeated:
         raise ValueError(f"duplicate {what}: {', '.join(map(str, dict.fromkeys(repeated)))}")
     return values
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    """``'a', 'b' or 'c'``, as pydantic words a choice."""
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _pooled_dataset(value: str) -> str:
+    """A registered pooled (LAReQA) dataset name, read from the registry when validated."""
+    if value not in dataset_names(POOLED):
+        raise ValueError(f"Input should be {_one_of(dataset_names(POOLED))}")
+    return value
+
+
+def _corpus_dataset(value: str) -> str:
+    """A registered corpus dataset name."""
+    if value not in dataset_names(CORPUS):
+        raise ValueError(f"Input should be {_one_of(dataset_names(CORPUS))}")
+    return value
+
+
+EvalDataset = Annotated[str, AfterValidator(_pooled_dataset)]
+CorpusDataset = Annotated[str, AfterValidator(_corpus_dataset)]
 
 
 class _Strict(BaseModel):
@@ -75,7 +108,7 @@ class MiraclEvalSet(_Strict):
     sample of at most ``max_topics`` topics per language. Topics and qrels default to
     ``$XMIR_DATA_DIR/miracl`` unless ``topics``/``qrels`` name files (``{lang}`` allowed)."""
 
-    dataset: Literal[MIRACL_NAME]  # type: ignore[valid-type]
+    dataset: CorpusDataset
     corpus: str
     languages: list[str] | None = None
     max_topics: int | None = Field(default=None, ge=1)
@@ -134,7 +167,20 @@ class MiraclEvalSet(_Strict):
         return f"miracl ({len(self.language_list)} languages{topics})"
 
 
-AnyEvalSet = Annotated[EvalSet | MiraclEvalSet, Field(discriminator="dataset")]
+UNKNOWN_DATASET = "unknown_dataset"
+
+
+def _eval_kind(value: Any) -> str | None:
+    """The registry kind of an eval entry's ``dataset`` (None: missing or not registered)."""
+    name = value.get("dataset") if isinstance(value, dict) else getattr(value, "dataset", None)
+    kinds = {entry.name: entry.kind for entry in DATASETS.values()}
+    return kinds.get(name) if isinstance(name, str) else None
+
+
+AnyEvalSet = Annotated[
+    Annotated[EvalSet, Tag(POOLED)] | Annotated[MiraclEvalSet, Tag(CORPUS)],
+    Discriminator(_eval_kind, custom_error_type=UNKNOWN_DATASET, custom_error_message="dataset"),
+]
 
 
 class Budget(_Strict):
@@ -420,12 +466,17 @@ def _first_problem(error: ValidationError) -> str:
         message = "unknown field (check the spelling)"
     elif first["type"] == "missing":
         message = "required field is missing"
-    elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # eval[i].dataset
-        field = f"{field}.dataset"
-        known = first.get("ctx", {}).get("expected_tags", "")
-        given = first.get("ctx", {}).get("tag")
-        message = f"unknown dataset {given!r}" if given is not None else "required field is missing"
-        message += f"; use one of {known}" if known else ""
+    elif first["type"] == UNKNOWN_DATASET:  # eval[i].dataset: missing or not registered
+        given = first["input"].get("dataset") if isinstance(first["input"], dict) else None
+        if not isinstance(first["input"], (dict, BaseModel)):
+            message = "Input should be a valid dictionary or object to extract fields from"
+        else:
+            field = f"{field}.dataset"
+            known = ", ".join(repr(name) for name in dataset_names())
+            missing = "required field is missing"
+            message = (
+                missing if given is None else f"unknown dataset {str(given)!r}; use one of {known}"
+            )
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     return f"{field}: {message}{more}" if field else f"{message}{more}"
 
@@ -438,12 +489,9 @@ def _field_path(loc: tuple[Any, ...]) -> str:
             parts[-1] = f"{parts[-1]}[{item}]"
             after_index = True
             continue
-        if after_index and item in _EVAL_TAGS:  # pydantic names the union member: drop it
+        if after_index and item in (POOLED, CORPUS):  # pydantic names the union member: drop it
             after_index = False
             continue
         parts.append(str(item))
         after_index = False
     return ".".join(parts)
-
-
-_EVAL_TAGS = frozenset(dataset_names())
