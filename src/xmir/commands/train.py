@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from xmir.commands.common import console, named_dataset, parse_languages, user_errors
+from xmir.data.datasets import training_names
 from xmir.data.parallel import TRAIN_FORMATS
 from xmir.errors import XmirError
 from xmir.train.config import LR_SCHEDULES, PRECISIONS, REPORT_TO
@@ -31,7 +32,10 @@ def train_command(
         str, typer.Option(help="Model spec: e5-small-q4[:layers=K], a local folder or a hub id.")
     ],
     train_data: Annotated[
-        str, typer.Option(help="mlqa-r, xquad-r, hf:OWNER/NAME[:CONFIG] or a local path.")
+        str,
+        typer.Option(
+            help=f"{', '.join(training_names())}, hf:OWNER/NAME[:CONFIG] or a local path."
+        ),
     ],
     out: Annotated[
         Path, typer.Option(help="Output folder: the trained model, metadata, checkpoints.")

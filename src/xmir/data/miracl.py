@@ -25,20 +25,8 @@ MIRACL_LANGUAGES: tuple[str, ...] = (
     "ar", "bn", "de", "en", "es", "fa", "fi", "fr", "hi",
     "id", "ja", "ko", "ru", "sw", "te", "th", "yo", "zh",
 )  # fmt: skip
+MIRACL_NAME = "miracl"  # its name in the dataset registry, CLI and specs
 MIRACL_VERSION = "v1.0"
-# Published sizes, used only to estimate costs before a run: passages of each v1.0 corpus
-# (MIRACL paper and repository README) and dev topics (all judged, from the dev topic files).
-MIRACL_CORPUS_PASSAGES: dict[str, int] = {
-    "ar": 2_061_414, "bn": 297_265, "de": 15_866_222, "en": 32_893_221, "es": 10_373_953,
-    "fa": 2_207_172, "fi": 1_883_509, "fr": 14_636_953, "hi": 506_264, "id": 1_446_315,
-    "ja": 6_953_614, "ko": 1_486_752, "ru": 9_543_918, "sw": 131_924, "te": 518_079,
-    "th": 542_166, "yo": 49_043, "zh": 4_934_368,
-}  # fmt: skip
-MIRACL_DEV_TOPICS: dict[str, int] = {
-    "ar": 2896, "bn": 411, "de": 305, "en": 799, "es": 648, "fa": 632, "fi": 1271, "fr": 343,
-    "hi": 350, "id": 960, "ja": 860, "ko": 213, "ru": 1252, "sw": 482, "te": 828, "th": 733,
-    "yo": 119, "zh": 393,
-}  # fmt: skip
 MIRACL_HUB_DATASET = "miracl/miracl"
 HUB = "hub"
 LANG_PLACEHOLDER = "{lang}"

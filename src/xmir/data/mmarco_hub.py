@@ -2,7 +2,7 @@
 
 The hub repository holds plain tsv files (its loading script no longer runs with current
 ``datasets``), so xmir downloads exactly the files it needs, pinned to one commit, and links
-them into the mMARCO layout that :func:`xmir.data.parallel.read_mmarco_dir` reads::
+them into the mMARCO layout that :func:`xmir.data.mmarco.read_mmarco_dir` reads::
 
     <cache>/data/mmarco@<commit>/google/
       triples.tsv           data/triples.train.ids.small.tsv (qid, positive pid, negative pid)
@@ -25,7 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from xmir.data.languages import select_languages
-from xmir.data.parallel import ParallelData, read_mmarco_dir
+from xmir.data.mmarco import read_mmarco_dir
+from xmir.data.pairs import ParallelData
 from xmir.errors import XmirError
 from xmir.hub import require_hub
 from xmir.paths import cache_dir

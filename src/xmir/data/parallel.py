@@ -1,8 +1,8 @@
-"""Parallel training items: the same (query, positive passage) pair in several languages.
+"""Training data by name: LAReQA sets of the dataset registry, hub datasets or local folders.
 
-An item id names one pair across languages (its translations); a training pair can then take
-the query in one language and the passage in another. Readers turn local files (LAReQA,
-translated-SQuAD, mMARCO layouts) or a hub dataset into a :class:`ParallelData`.
+:func:`load_training_data` turns ``--train-data`` into parallel pairs
+(:class:`~xmir.data.pairs.ParallelData`): a LAReQA dataset, a translated-SQuAD folder (read
+here), an mMARCO folder (:mod:`xmir.data.mmarco`) or a hub dataset.
 """
 
 from __future__ import annotations
@@ -12,77 +12,36 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
+from xmir.data import mmarco_hub
+from xmir.data.datasets import training_names
 from xmir.data.holdout import Holdout
-from xmir.data.languages import select_languages
+from xmir.data.lareqa import load_lareqa
+from xmir.data.mmarco import read_mmarco_dir
+from xmir.data.pairs import ParallelData, ParallelItem, select_pair_languages, unique_items
 from xmir.errors import XmirError
 from xmir.hub import require_hub
-from xmir.io import file_sha256
+
+__all__ = [
+    "ParallelData",
+    "ParallelItem",
+    "detect_format",
+    "load_hub_pairs",
+    "load_training_data",
+    "read_lareqa_items",
+    "read_mmarco_dir",
+    "read_squad_dir",
+]
 
 TRAIN_FORMATS = ("lareqa", "squad", "mmarco")
-LAREQA_NAMES = ("mlqa-r", "xquad-r")
 HUB_PREFIX = "hf:"
 HUB_COLUMNS = ("item_id", "language", "query", "positive")
 PositiveUnit = Literal["sentence", "paragraph"]
 CONTEXT_SEPARATOR = " "  # as the LAReQA evaluator joins sentence and paragraph
 _LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
-
-
-@dataclass(frozen=True)
-class ParallelItem:
-    """One pair in one language; items sharing ``item_id`` are translations of each other."""
-
-    item_id: str
-    language: str
-    query: str
-    positive: str
-    negative: str | None = None
-
-
-@dataclass(frozen=True)
-class ParallelData:
-    """Parallel items plus a record of where they came from (for run metadata)."""
-
-    name: str
-    items: list[ParallelItem]
-    source: dict[str, Any] = field(default_factory=dict)
-    overlap_texts: list[str] = field(default_factory=list)
-    titles: list[str] = field(default_factory=list)  # source article titles, when known
-    item_titles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # item id -> titles
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(sorted({item.language for item in self.items}))
-
-    def texts(self) -> list[str]:
-        """Every text a training pair can contain, for the zero-shot overlap guard.
-
-        Readers that build a positive from parts (sentence plus paragraph) add the parts
-        in ``overlap_texts`` so that an exact match on either part is still found.
-        """
-        found: list[str] = []
-        for item in self.items:
-            found.extend((item.query, item.positive))
-            if item.negative is not None:
-                found.append(item.negative)
-        return found + list(self.overlap_texts)
-
-    def summary(self) -> dict[str, Any]:
-        """Counts per language and of item ids, for metadata and the dry-run table."""
-        per_language: dict[str, int] = {}
-        for item in self.items:
-            per_language[item.language] = per_language.get(item.language, 0) + 1
-        return {
-            "name": self.name,
-            "items": len(self.items),
-            "item_ids": len({item.item_id for item in self.items}),
-            "items_per_language": dict(sorted(per_language.items())),
-            "hard_negatives": sum(item.negative is not None for item in self.items),
-            **self.source,
-        }
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -107,7 +66,7 @@ def load_training_data(
     :mod:`xmir.data.mmarco_hub`) or a local path read with ``train_format`` (detected when
     omitted). ``holdout`` (LAReQA only) leaves out its development split (whole articles).
     """
-    if spec in LAREQA_NAMES:
+    if spec in training_names():
         if train_format not in (None, "lareqa"):
             raise XmirError(
                 f"--train-data {spec} is LAReQA data; drop --train-format {train_format}"
@@ -130,15 +89,13 @@ def load_training_data(
         _only_for("squad", spec, positive=positive_unit)
         repo_id, _, config = spec[len(HUB_PREFIX) :].partition(":")
         if repo_id == "unicamp-dl/mmarco":  # plain tsv files, not a datasets table
-            from xmir.data.mmarco_hub import load_mmarco_hub
-
-            return load_mmarco_hub(config, languages)
+            return mmarco_hub.load_mmarco_hub(config, languages)
         return load_hub_pairs(spec[len(HUB_PREFIX) :], languages=languages)
     path = Path(spec).expanduser()
     if not path.exists():
         raise XmirError(
             f"training data {spec!r} is neither a file/folder nor one of "
-            f"{', '.join(LAREQA_NAMES)} nor hf:OWNER/NAME; check --train-data"
+            f"{', '.join(training_names())} nor hf:OWNER/NAME; check --train-data"
         )
     chosen = train_format or detect_format(path)
     if chosen not in TRAIN_FORMATS:
@@ -147,7 +104,7 @@ def load_training_data(
         )
     if chosen != "squad":
         _only_for("squad", spec, positive=positive_unit)
-    if chosen == "lareqa" and path.name in LAREQA_NAMES:
+    if chosen == "lareqa" and path.name in training_names():
         return read_lareqa_items(
             path.name,
             data_dir=path,
@@ -167,10 +124,11 @@ def load_training_data(
     return read_squad_dir(path, languages=languages, positive_unit=positive_unit or "paragraph")
 
 
-_APPLIES_TO = {
-    "squad": "a --train-format squad folder (paragraph-level positives)",
-    "lareqa": "mlqa-r / xquad-r (or their LAReQA folders)",
-}
+def _applies_to(kind: str) -> str:
+    """What an option of ``kind`` (``squad``, ``lareqa``) applies to, for error messages."""
+    if kind == "squad":
+        return "a --train-format squad folder (paragraph-level positives)"
+    return f"{' / '.join(training_names())} (or their LAReQA folders)"
 
 
 def _only_for(kind: str, spec: str, **given: object) -> None:
@@ -180,7 +138,7 @@ def _only_for(kind: str, spec: str, **given: object) -> None:
     if used:
         raise XmirError(
             f"{' and '.join(used)} {'applies' if len(used) == 1 else 'apply'} to "
-            f"{_APPLIES_TO[kind]} only, not to --train-data {spec}; drop "
+            f"{_applies_to(kind)} only, not to --train-data {spec}; drop "
             f"{'it' if len(used) == 1 else 'them'}"
         )
 
@@ -212,8 +170,6 @@ def read_lareqa_items(
     """XQuAD-R / MLQA-R as training pairs: item id = question id, query = the question,
     positive = its answer sentence in the same language (plus the paragraph if
     ``with_context``); ``holdout``: without its development split."""
-    from xmir.data.lareqa import load_lareqa
-
     rset = load_lareqa(
         name,
         data_dir,
@@ -274,7 +230,7 @@ def read_squad_dir(
     files = _squad_files(path)
     if not files:
         raise XmirError(f"{path}: no SQuAD json files (expected <lang>.json[.gz] per language)")
-    chosen = _select_languages(sorted(files), languages, path)
+    chosen = select_pair_languages(sorted(files), languages, path)
     items: list[ParallelItem] = []
     hashes: dict[str, str] = {}
     for lang in chosen:
@@ -289,7 +245,7 @@ def read_squad_dir(
         "positive": "answer sentence" if positive_unit == "sentence" else "paragraph",
         "file_sha256": hashes,
     }
-    return ParallelData(path.name, _unique(items, path), source)
+    return ParallelData(path.name, unique_items(items, path), source)
 
 
 def _squad_files(path: Path) -> dict[str, Path]:
@@ -351,145 +307,6 @@ def _answer_sentence(paragraph: dict[str, Any], start: int, qid: str, file: Path
     return str(paragraph["sentences"][hits[0]])
 
 
-# ----------------------------------------------------------------------------- mMARCO layout
-
-
-def read_mmarco_dir(path: Path, *, languages: list[str] | None = None) -> ParallelData:
-    """mMARCO-style folders, parallel by query and passage id::
-
-        qrels.tsv[.gz]            qid<TAB>pid  or TREC "qid 0 pid rel" (shared by languages)
-        triples.tsv[.gz]          optional: qid<TAB>positive pid<TAB>negative pid
-        <lang>/queries.tsv[.gz]   qid<TAB>query
-        <lang>/collection.tsv[.gz] pid<TAB>passage
-
-    A ``<lang>/qrels.tsv`` overrides the shared one. The positive of a query is its first
-    relevant passage (file order); the hard negative is the negative of the query's first
-    triple. Without any qrels file the positive is that first triple's positive (MS MARCO's
-    training triples pair each query with a judged-relevant passage). Only the passages that
-    are needed are kept in memory.
-    """
-    if not path.is_dir():
-        raise XmirError(f"{path}: not a folder; mMARCO data is a folder with <lang>/queries.tsv")
-    available = sorted(p.parent.name for p in path.glob("*/queries.tsv*"))
-    chosen = _select_languages(available, languages, path)
-    hashes: dict[str, str] = {}
-    shared_qrels = _optional_file(path, "qrels.tsv")
-    triples_file = _optional_file(path, "triples.tsv")
-    triple_positives, negatives = (
-        _read_triples(triples_file, hashes, path) if triples_file else ({}, {})
-    )
-    shared = _read_qrels(shared_qrels, hashes, path) if shared_qrels else None
-    if shared is None and triple_positives:
-        shared = triple_positives
-    items: list[ParallelItem] = []
-    for lang in chosen:
-        folder = path / lang
-        own_qrels = _optional_file(folder, "qrels.tsv")
-        qrels = _read_qrels(own_qrels, hashes, path) if own_qrels else shared
-        if qrels is None:
-            raise XmirError(f"{path}: no qrels.tsv (shared), {lang}/qrels.tsv nor triples.tsv")
-        queries = _read_id_text(_required_file(folder, "queries.tsv"), hashes, path, None)
-        wanted = {qrels[q] for q in queries if q in qrels}
-        wanted |= {negatives[q] for q in queries if q in negatives}
-        passages = _read_id_text(_required_file(folder, "collection.tsv"), hashes, path, wanted)
-        for qid, query in queries.items():
-            pid = qrels.get(qid)
-            if pid is None or pid not in passages:
-                continue
-            neg_pid = negatives.get(qid)
-            negative = passages.get(neg_pid) if neg_pid is not None else None
-            items.append(ParallelItem(qid, lang, query, passages[pid], negative))
-    if not items:
-        raise XmirError(f"{path}: no query has a judged passage in its language's collection")
-    source = {
-        "format": "mmarco",
-        "path": str(path),
-        "positive": "first judged passage"
-        if shared_qrels is not None or not triple_positives
-        else "first triple's positive",
-        "negative": "first triple's negative" if negatives else None,
-        "file_sha256": hashes,
-    }
-    return ParallelData(path.name, _unique(items, path), source)
-
-
-def _optional_file(folder: Path, name: str) -> Path | None:
-    for candidate in (folder / name, folder / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _required_file(folder: Path, name: str) -> Path:
-    found = _optional_file(folder, name)
-    if found is None:
-        raise XmirError(f"missing {folder / name}[.gz]")
-    return found
-
-
-def _tsv_rows(file: Path, hashes: dict[str, str], root: Path) -> Iterator[list[str]]:
-    """Yield the tab (or, for TREC qrels, space) separated fields of each line, and record
-    the file's sha256."""
-    opener = gzip.open if file.suffix == ".gz" else open
-    try:
-        with opener(file, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                line = line.rstrip("\n").rstrip("\r")
-                if line:
-                    yield line.split("\t") if "\t" in line else line.split()
-    except (OSError, EOFError, UnicodeDecodeError) as error:
-        raise XmirError(f"{file}: unreadable ({error})") from None
-    hashes[str(file.relative_to(root))] = file_sha256(file)
-
-
-def _read_id_text(
-    file: Path, hashes: dict[str, str], root: Path, keep: set[str] | None
-) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for number, fields in enumerate(_tsv_rows(file, hashes, root), start=1):
-        if len(fields) < 2:
-            raise XmirError(f"{file}:{number}: expected 'id<TAB>text'")
-        if keep is None or fields[0] in keep:
-            table.setdefault(fields[0], fields[1])
-    return table
-
-
-def _read_qrels(file: Path, hashes: dict[str, str], root: Path) -> dict[str, str]:
-    """qid -> first relevant pid; accepts 'qid pid' and TREC 'qid 0 pid rel' lines."""
-    first: dict[str, str] = {}
-    for number, fields in enumerate(_tsv_rows(file, hashes, root), start=1):
-        if len(fields) == 2:
-            qid, pid, relevant = fields[0], fields[1], True
-        elif len(fields) == 4:
-            qid, pid, relevant = fields[0], fields[2], _positive_grade(fields[3], file, number)
-        else:
-            raise XmirError(f"{file}:{number}: expected 'qid pid' or 'qid 0 pid rel'")
-        if relevant:
-            first.setdefault(qid, pid)
-    return first
-
-
-def _positive_grade(value: str, file: Path, number: int) -> bool:
-    try:
-        return float(value) > 0
-    except ValueError:
-        raise XmirError(f"{file}:{number}: relevance {value!r} is not a number") from None
-
-
-def _read_triples(
-    file: Path, hashes: dict[str, str], root: Path
-) -> tuple[dict[str, str], dict[str, str]]:
-    """qid -> positive pid and qid -> negative pid of each query's first triple."""
-    positives: dict[str, str] = {}
-    negatives: dict[str, str] = {}
-    for number, fields in enumerate(_tsv_rows(file, hashes, root), start=1):
-        if len(fields) != 3:
-            raise XmirError(f"{file}:{number}: expected 'qid<TAB>positive pid<TAB>negative pid'")
-        positives.setdefault(fields[0], fields[1])
-        negatives.setdefault(fields[0], fields[2])
-    return positives, negatives
-
-
 # ----------------------------------------------------------------------------- hub
 
 
@@ -522,7 +339,7 @@ def load_hub_pairs(
         )
     has_negative = "negative" in table.column_names
     available = sorted(set(table["language"]))
-    chosen = set(_select_languages(available, languages, Path(repo_id)))
+    chosen = set(select_pair_languages(available, languages, Path(repo_id)))
     items = [
         ParallelItem(
             str(row["item_id"]),
@@ -543,21 +360,4 @@ def load_hub_pairs(
         "revision": revision,
         "fingerprint": fingerprint,
     }
-    return ParallelData(repo_id, _unique(items, Path(repo_id)), source)
-
-
-# ----------------------------------------------------------------------------- shared checks
-
-
-def _select_languages(available: list[str], languages: list[str] | None, where: Path) -> list[str]:
-    return select_languages(languages, available, source=str(where))
-
-
-def _unique(items: list[ParallelItem], where: Path) -> list[ParallelItem]:
-    seen: set[tuple[str, str]] = set()
-    for item in items:
-        key = (item.item_id, item.language)
-        if key in seen:
-            raise XmirError(f"{where}: item id {item.item_id} appears twice in {item.language}")
-        seen.add(key)
-    return items
+    return ParallelData(repo_id, unique_items(items, Path(repo_id)), source)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from xmir.data.datasets import find_dataset
 from xmir.data.lareqa import RetrievalSet
-from xmir.data.sources import LAREQA_SOURCES
 from xmir.evaluate import metrics
 from xmir.evaluate.bias import (
     macro_by_language,
@@ -273,10 +273,10 @@ def model_record(loaded: LoadedModel) -> dict[str, Any]:
 
 
 def _dataset_record(rset: RetrievalSet, options: EvalOptions) -> dict[str, Any]:
-    source = LAREQA_SOURCES.get(rset.name)
+    entry = find_dataset(rset.name)
     return {
         "name": rset.name,
-        "revision": source.commit if source else None,
+        "revision": entry.revision if entry else None,
         "languages": list(rset.languages),
         "files_sha256": rset.file_sha256,
         "subset": rset.subset,

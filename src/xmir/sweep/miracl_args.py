@@ -22,7 +22,7 @@ def miracl_eval_args(
     keep_embeddings: bool = True,
 ) -> list[str]:
     """Arguments of ``xmir eval`` of ``model`` on a MIRACL eval set (after ``xmir``)."""
-    args = ["eval", "--model", model, "--dataset", "miracl", "--corpus", eval_set.corpus]
+    args = ["eval", "--model", model, "--dataset", eval_set.dataset, "--corpus", eval_set.corpus]
     if eval_set.languages is not None:
         args += ["--languages", ",".join(eval_set.languages)]
     if eval_set.max_topics is not None:

@@ -10,14 +10,25 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from xmir.data.datasets import CORPUS, DATASETS, POOLED, dataset_names, training_names
+from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES
 from xmir.errors import XmirError
 
 Strategy = Literal["mono", "cross", "hybrid"]
-EvalDataset = Literal["xquad-r", "mlqa-r"]
 SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
-NAMED_TRAIN_DATA = ("mlqa-r", "xquad-r")
 HUB_CORPUS = "hub"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _HUB_DATA = re.compile(r"^hf:[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(?::[\w.-]+)?$")
@@ -29,6 +40,30 @@ def _no_duplicates(values: list[Any], what: str) -> list[Any]:
     if repeated:
         raise ValueError(f"duplicate {what}: {', '.join(map(str, dict.fromkeys(repeated)))}")
     return values
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    """``'a', 'b' or 'c'``, as pydantic words a choice."""
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _pooled_dataset(value: str) -> str:
+    """A registered pooled (LAReQA) dataset name, read from the registry when validated."""
+    if value not in dataset_names(POOLED):
+        raise ValueError(f"Input should be {_one_of(dataset_names(POOLED))}")
+    return value
+
+
+def _corpus_dataset(value: str) -> str:
+    """A registered corpus dataset name."""
+    if value not in dataset_names(CORPUS):
+        raise ValueError(f"Input should be {_one_of(dataset_names(CORPUS))}")
+    return value
+
+
+EvalDataset = Annotated[str, AfterValidator(_pooled_dataset)]
+CorpusDataset = Annotated[str, AfterValidator(_corpus_dataset)]
 
 
 class _Strict(BaseModel):
@@ -73,7 +108,7 @@ class MiraclEvalSet(_Strict):
     sample of at most ``max_topics`` topics per language. Topics and qrels default to
     ``$XMIR_DATA_DIR/miracl`` unless ``topics``/``qrels`` name files (``{lang}`` allowed)."""
 
-    dataset: Literal["miracl"]
+    dataset: CorpusDataset
     corpus: str
     languages: list[str] | None = None
     max_topics: int | None = Field(default=None, ge=1)
@@ -86,8 +121,6 @@ class MiraclEvalSet(_Strict):
     @field_validator("languages")
     @classmethod
     def _known_languages(cls, value: list[str] | None) -> list[str] | None:
-        from xmir.data.miracl import MIRACL_LANGUAGES
-
         if value is None:
             return None
         if not value:
@@ -102,8 +135,6 @@ class MiraclEvalSet(_Strict):
 
     @model_validator(mode="after")
     def _local_files_exist(self) -> MiraclEvalSet:
-        from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES
-
         for field in ("corpus", "topics", "qrels"):
             value = getattr(self, field)
             if value is None or value == HUB_CORPUS:
@@ -128,8 +159,6 @@ class MiraclEvalSet(_Strict):
     @property
     def language_list(self) -> list[str]:
         """The evaluated languages (all 18 when the spec names none)."""
-        from xmir.data.miracl import MIRACL_LANGUAGES
-
         return list(self.languages or MIRACL_LANGUAGES)
 
     def describe(self) -> str:
@@ -138,7 +167,20 @@ class MiraclEvalSet(_Strict):
         return f"miracl ({len(self.language_list)} languages{topics})"
 
 
-AnyEvalSet = Annotated[EvalSet | MiraclEvalSet, Field(discriminator="dataset")]
+UNKNOWN_DATASET = "unknown_dataset"
+
+
+def _eval_kind(value: Any) -> str | None:
+    """The registry kind of an eval entry's ``dataset`` (None: missing or not registered)."""
+    name = value.get("dataset") if isinstance(value, dict) else getattr(value, "dataset", None)
+    kinds = {entry.name: entry.kind for entry in DATASETS.values()}
+    return kinds.get(name) if isinstance(name, str) else None
+
+
+AnyEvalSet = Annotated[
+    Annotated[EvalSet, Tag(POOLED)] | Annotated[MiraclEvalSet, Tag(CORPUS)],
+    Discriminator(_eval_kind, custom_error_type=UNKNOWN_DATASET, custom_error_message="dataset"),
+]
 
 
 class Budget(_Strict):
@@ -317,12 +359,12 @@ class SweepSpec(_Strict):
     @field_validator("train_data")
     @classmethod
     def _known_train_data(cls, value: str) -> str:
-        if value in NAMED_TRAIN_DATA or Path(value).expanduser().exists():
+        if value in training_names() or Path(value).expanduser().exists():
             return value
         if _HUB_DATA.match(value):  # checked for its form only: a dry run needs no hub
             return value
         raise ValueError(
-            f"{value!r} is neither {' nor '.join(NAMED_TRAIN_DATA)}, hf:OWNER/NAME[:CONFIG] "
+            f"{value!r} is neither {' nor '.join(training_names())}, hf:OWNER/NAME[:CONFIG] "
             "nor an existing path"
         )
 
@@ -362,8 +404,8 @@ class SweepSpec(_Strict):
             raise ValueError("eval: split dev needs a holdout (fraction, seed) to define it")
         if dev and any(e.dataset != self.train_data for e in dev):
             raise ValueError("eval: split dev is the held-out part of train_data; use that dataset")
-        if self.holdout is not None and self.train_data not in NAMED_TRAIN_DATA:
-            raise ValueError(f"holdout: applies to {' or '.join(NAMED_TRAIN_DATA)} train_data")
+        if self.holdout is not None and self.train_data not in training_names():
+            raise ValueError(f"holdout: applies to {' or '.join(training_names())} train_data")
         if self.tuned_by and self.learning_rates is not None:
             raise ValueError("learning_rates: a tuned sweep takes its rate from tuned_by")
         if self.tuned_by and {"lr", "temperature"} & self.budget.model_fields_set:
@@ -403,8 +445,6 @@ def parse_spec(payload: Any, source: str = "spec") -> SweepSpec:
 
 def load_spec(path: Path) -> SweepSpec:
     """Read and validate a YAML sweep spec file."""
-    import yaml
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -429,12 +469,17 @@ def _first_problem(error: ValidationError) -> str:
         message = "unknown field (check the spelling)"
     elif first["type"] == "missing":
         message = "required field is missing"
-    elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # eval[i].dataset
-        field = f"{field}.dataset"
-        known = first.get("ctx", {}).get("expected_tags", "")
-        given = first.get("ctx", {}).get("tag")
-        message = f"unknown dataset {given!r}" if given is not None else "required field is missing"
-        message += f"; use one of {known}" if known else ""
+    elif first["type"] == UNKNOWN_DATASET:  # eval[i].dataset: missing or not registered
+        given = first["input"].get("dataset") if isinstance(first["input"], dict) else None
+        if not isinstance(first["input"], (dict, BaseModel)):
+            message = "Input should be a valid dictionary or object to extract fields from"
+        else:
+            field = f"{field}.dataset"
+            known = ", ".join(repr(name) for name in dataset_names())
+            missing = "required field is missing"
+            message = (
+                missing if given is None else f"unknown dataset {str(given)!r}; use one of {known}"
+            )
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     return f"{field}: {message}{more}" if field else f"{message}{more}"
 
@@ -447,15 +492,12 @@ def _field_path(loc: tuple[Any, ...]) -> str:
             parts[-1] = f"{parts[-1]}[{item}]"
             after_index = True
             continue
-        if after_index and item in _EVAL_TAGS:  # pydantic names the union member: drop it
+        if after_index and item in (POOLED, CORPUS):  # pydantic names the union member: drop it
             after_index = False
             continue
         parts.append(str(item))
         after_index = False
     return ".".join(parts)
-
-
-_EVAL_TAGS = frozenset(("xquad-r", "mlqa-r", "miracl"))
 
 
 class PrimaryTest(_Strict):
