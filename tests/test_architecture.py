@@ -14,9 +14,8 @@ MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 100
 # Layers, lowest first: a module may import from its own layer and the layers below it.
 LAYERS = (
-    ("xmir", "xmir.errors", "xmir.io", "xmir.paths", "xmir.provenance", "xmir.hub",
-     "xmir.licenses"),
-    ("xmir.data", "xmir.models"),
+    ("xmir", "xmir.errors", "xmir.io", "xmir.paths", "xmir.provenance", "xmir.hub"),
+    ("xmir.data", "xmir.models", "xmir.licenses"),
     ("xmir.evaluate", "xmir.train"),
     ("xmir.sweep",),
     ("xmir.report",),
@@ -24,15 +23,11 @@ LAYERS = (
 )  # fmt: skip
 # Still too long, to be split (and removed from these lists).
 LONG_FILES = {
-    "xmir/data/parallel.py",
     "xmir/evaluate/miracl.py",
     "xmir/sweep/spec.py",
     "xmir/train/trainer.py",
 }
-KNOWN_CYCLES = [
-    ["xmir.sweep.cost", "xmir.sweep.gpu_cost"],
-    ["xmir.data.mmarco_hub", "xmir.data.parallel"],
-]
+KNOWN_CYCLES: list[list[str]] = []
 LONG_FUNCTIONS = {
     "xmir.commands.eval.eval_command",
     "xmir.commands.train.train_command",
