@@ -75,3 +75,79 @@ def test_tiny_mode_runs_every_step_and_writes_the_summaries(
     summary = (out / "gpu-check.md").read_text()
     for name in STEPS:
         assert f"## {name}: ok" in summary
+
+
+def _run_with_blocked_modules(
+    blocked: tuple[str, ...], args: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """The kit's command line in a fresh interpreter where ``blocked`` cannot be imported."""
+    script = (
+        "import runpy, sys\n"
+        f"for name in {blocked!r}:\n"
+        "    sys.modules[name] = None  # import of name halted: ModuleNotFoundError\n"
+        f"sys.argv = [{str(KIT)!r}, *{args!r}]\n"
+        f"runpy.run_path({str(KIT)!r}, run_name='__main__')\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_the_import_check_names_every_missing_module_in_one_line_before_any_step(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    args = ["run", "--tiny", "--model", str(tmp_path / "model"), "--data-dir",
+            str(tmp_path / "data"), "--out", str(out), "--work", str(tmp_path / "work")]  # fmt: skip
+    done = _run_with_blocked_modules(("faiss", "pydantic"), args)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr[-2000:]
+    assert "missing faiss" in errors[0]
+    # pydantic is named once, with the xmir module whose import needs it
+    assert errors[0].count("pydantic") == 1 and "pydantic (for xmir.cli" in errors[0]
+    assert not out.exists() and not (tmp_path / "work").exists()  # no step ran
+
+
+def test_the_check_command_passes_with_every_module_and_lists_versions() -> None:
+    done = _run_with_blocked_modules((), ["check"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("imports ok:")
+    assert "  sentence-transformers " in done.stdout
+
+
+def test_a_failed_child_is_summed_up_by_its_own_error_line(tmp_path: Path) -> None:
+    log = tmp_path / "torchrun.log"
+    log.write_text(
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "ModuleNotFoundError: No module named 'datasets'\n"
+        "E1130 torch.distributed.elastic.multiprocessing.api: failed (exitcode: 1)\n"
+        "Traceback (most recent call last):\n"
+        '  File "run.py", line 9, in <module>\n'
+        "torch.distributed.elastic.multiprocessing.errors.ChildFailedError:\n"
+        "============================================================\n"
+        "driver.py FAILED\n"
+        "  error_file: <N/A>\n"
+        "  traceback : To enable traceback see: https://pytorch.org/docs/stable/elastic/errors.html\n"
+        "============================================================\n"
+    )
+    assert _kit().child_error(log) == "ModuleNotFoundError: No module named 'datasets'"
+
+
+def test_the_real_run_fits_one_call_and_leaves_device_time_for_a_rerun() -> None:
+    kit = _kit()
+    estimates = kit.estimate_s(kit.REAL)
+    assert set(estimates) == {"setup", *STEPS}
+    total = sum(estimates.values())
+    assert f"about {total:.0f} s" in kit.__doc__  # the docstring's sizing is this arithmetic
+    # the cap holds the whole estimate 1.6 times over and stays inside one 10-minute call
+    assert 1.6 * total <= kit.REAL.time_budget_s <= 600 - 60
+    # a machine start of 2 minutes, the run and a whole rerun fit the 15 minutes of device time
+    assert 120 + 2 * total <= 15 * 60
+
+
+def test_steps_names_the_steps_to_rerun() -> None:
+    kit = _kit()
+    assert kit.chosen_steps(None) == list(STEPS)
+    assert kit.chosen_steps("study, torchrun") == ["study", "torchrun"]
