@@ -223,11 +223,12 @@ TINY = Sizes(
 # ----------------------------------------------------------------------------- imports
 
 
-def check_imports(names: tuple[str, ...] = RUN_IMPORTS) -> list[str]:
-    """Import every module a run needs; one entry per problem, empty when all import.
+def check_imports(names: tuple[str, ...] = RUN_IMPORTS) -> dict[str, list[str]]:
+    """Import every module a run needs: ``missing`` and ``broken`` imports, empty when all work.
 
-    A missing module is named once, with the xmir modules that need it when it is not itself
-    on the list; any other import error (a name a library version lacks) keeps its message."""
+    A missing module is named once, with the modules of ``names`` that need it when it is not
+    itself one of them; any other import error (a name a library version lacks, a binary that
+    does not load) keeps its message under ``broken``."""
     import importlib
 
     missing: dict[str, list[str]] = {}
@@ -242,10 +243,10 @@ def check_imports(names: tuple[str, ...] = RUN_IMPORTS) -> list[str]:
                 needers.append(name)
         except Exception as error:  # an API or binary mismatch, not an absence
             broken.append(f"{name} ({type(error).__name__}: {error})")
-    problems = [
-        f"{top} (for {', '.join(needers)})" if needers else top for top, needers in missing.items()
-    ]
-    return [*(f"missing {p}" for p in problems), *(f"broken {b}" for b in broken)]
+    return {
+        "missing": [f"{top} (for {', '.join(by)})" if by else top for top, by in missing.items()],
+        "broken": broken,
+    }
 
 
 def library_versions() -> dict[str, str | None]:
@@ -263,10 +264,11 @@ def library_versions() -> dict[str, str | None]:
 
 def require_imports() -> None:
     """Stop with one line listing every import problem, before any step runs."""
-    problems = check_imports()
+    found = check_imports()
+    problems = [f"{kind}: {', '.join(names)}" for kind, names in found.items() if names]
     if problems:
         print(
-            "error: cannot run, " + "; ".join(problems) + " (install the bundle's wheels with "
+            "error: cannot run; " + "; ".join(problems) + " (install the bundle's wheels with "
             "--target and put that folder and src on PYTHONPATH, as the docstring shows)",
             file=sys.stderr,
             flush=True,

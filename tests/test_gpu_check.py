@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pytest
 
 KIT = Path(__file__).parents[1] / "benchmarks" / "gpu_check.py"
 STEPS = ("train", "cached_mnrl", "encode_eval", "torchrun", "miracl", "study")
@@ -103,7 +104,7 @@ def test_the_import_check_names_every_missing_module_in_one_line_before_any_step
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, done.stderr[-2000:]
-    assert "missing faiss" in errors[0]
+    assert errors[0].startswith("error: cannot run; missing: ") and "faiss" in errors[0]
     # pydantic is named once, with the xmir module whose import needs it
     assert errors[0].count("pydantic") == 1 and "pydantic (for xmir.cli" in errors[0]
     assert not out.exists() and not (tmp_path / "work").exists()  # no step ran
@@ -151,3 +152,19 @@ def test_steps_names_the_steps_to_rerun() -> None:
     kit = _kit()
     assert kit.chosen_steps(None) == list(STEPS)
     assert kit.chosen_steps("study, torchrun") == ["study", "torchrun"]
+    with pytest.raises(SystemExit, match="unknown step"):
+        kit.chosen_steps("train,nope")
+
+
+def test_the_import_check_tells_a_missing_module_from_a_broken_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "kit_probe_broken.py").write_text("from os import no_such_name\n")
+    (tmp_path / "kit_probe_needy.py").write_text("import kit_probe_absent\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = _kit().check_imports(("json", "kit_probe_broken", "kit_probe_needy"))
+    assert found["missing"] == ["kit_probe_absent (for kit_probe_needy)"]
+    assert len(found["broken"]) == 1 and found["broken"][0].startswith(
+        "kit_probe_broken (ImportError: cannot import name 'no_such_name'"
+    )
+    assert _kit().check_imports(("json",)) == {"missing": [], "broken": []}
