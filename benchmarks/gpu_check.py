@@ -164,7 +164,7 @@ INDEX_S = 15.0  # building one FAISS index (IVF training or HNSW graph) of 100k 
 CORPUS_S = 10.0  # writing and reading the synthetic MIRACL corpus of 100k passages
 GRADCACHE_MINI_STEP_S = 0.02  # each GradCache mini-batch: its own forward calls and collation
 XQUAD_R_TEXTS = 13_090 + 13_014  # queries + candidates of the full XQuAD-R
-STUDY_TEXTS_PER_300_IDS = 3_311 + 3_061  # the same for a 300-question-id subset
+XQUAD_R_QUESTION_IDS = 1_190  # a subset of q ids holds about q / 1190 of the texts
 
 
 def estimate_s(sizes: Sizes) -> dict[str, float]:
@@ -180,15 +180,17 @@ def estimate_s(sizes: Sizes) -> dict[str, float]:
     def encode_s(tokens: float) -> float:
         return 2 * n * tokens / (g.ENCODE_TFLOPS * 1e12)
 
-    xquad = XQUAD_R_TEXTS if sizes.eval_max_questions is None else 30 * sizes.eval_max_questions
-    study_texts = STUDY_TEXTS_PER_300_IDS * sizes.study_questions / 300
+    def xquad_texts(question_ids: int | None) -> float:
+        share = min(1.0, (question_ids or XQUAD_R_QUESTION_IDS) / XQUAD_R_QUESTION_IDS)
+        return XQUAD_R_TEXTS * share
+
     mini_batches = sizes.cached_steps * -(-sizes.cached_batch // sizes.cached_mini_batch)
     runs = len(sizes.study_strategies) * len(sizes.study_seeds)
     study_run = (
         PROCESS_START_S
         + train_s(sizes.study_steps, sizes.train_batch)
         + PROCESS_START_S
-        + encode_s(study_texts * g.LAREQA_TEXT_TOKENS)
+        + encode_s(xquad_texts(sizes.study_questions) * g.LAREQA_TEXT_TOKENS)
     )
     miracl_tokens = (
         sizes.miracl_passages * g.MIRACL_PASSAGE_TOKENS
@@ -203,7 +205,7 @@ def estimate_s(sizes: Sizes) -> dict[str, float]:
         + train_s(sizes.cached_steps, sizes.cached_batch, flops_per_token=8)
         + mini_batches * GRADCACHE_MINI_STEP_S,
         "encode_eval": len(sizes.eval_precisions)
-        * (LOAD_S + encode_s(xquad * g.LAREQA_TEXT_TOKENS)),
+        * (LOAD_S + encode_s(xquad_texts(sizes.eval_max_questions) * g.LAREQA_TEXT_TOKENS)),
         "torchrun": PROCESS_START_S + train_s(sizes.torchrun_steps, sizes.train_batch),
         "miracl": CORPUS_S + LOAD_S + encode_s(miracl_tokens) + indexes * INDEX_S,
         "study": -(-runs // sizes.study_shards) * study_run,

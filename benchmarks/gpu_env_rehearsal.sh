@@ -12,7 +12,7 @@
 # else the newest pyenv 3.12), XMIR_PYTHON (an interpreter with xmir's own dependencies, for
 # `prepare`; default .venv/bin/python, else python3), XMIR_DATA_DIR (default ../shared/data),
 # XMIR_REHEARSAL_DIR (default ${XDG_CACHE_HOME:-~/.cache}/xmir-rehearsal: the virtualenv, the pip
-# cache, the bundle and the logs live there, outside the repository).
+# wheelhouse, the bundle and the logs live there, outside the repository).
 #
 # The mirror (benchmarks/gpu-image-requirements.txt): torch 2.11.0 from PyPI is the CUDA build,
 # so it brings the nvidia-* runtime wheels (about 5 GiB in all; no GPU here, so it runs on CPU).
@@ -75,9 +75,13 @@ phase "virtualenv $VENV"
 if [[ $FRESH == 1 || ! -f "$VENV/.stamp" || "$(cat "$VENV/.stamp")" != "$STAMP" ]]; then
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
-  export PIP_CACHE_DIR="$CACHE/pip-cache"
-  nice -n 10 "$VENV/bin/python" -m pip install -q --upgrade pip
-  nice -n 10 "$VENV/bin/python" -m pip install -q -r "$REQUIREMENTS"
+  # The wheels are kept in a wheelhouse: `pip download` fetches only those not there yet, and
+  # the install then reads the wheelhouse alone (pip's own cache is not always written).
+  WHEELHOUSE="$CACHE/wheelhouse"
+  nice -n 10 "$VENV/bin/python" -m pip download -q -d "$WHEELHOUSE" pip
+  nice -n 10 "$VENV/bin/python" -m pip install -q --no-index --find-links "$WHEELHOUSE" --upgrade pip
+  nice -n 10 "$VENV/bin/python" -m pip download -q -d "$WHEELHOUSE" -r "$REQUIREMENTS"
+  nice -n 10 "$VENV/bin/python" -m pip install -q --no-index --find-links "$WHEELHOUSE" -r "$REQUIREMENTS"
   echo "$STAMP" >"$VENV/.stamp"
   echo "built in $(( $(date +%s) - START )) s ($(du -sh "$VENV" | cut -f1))"
 else
