@@ -405,7 +405,9 @@ def markdown(document: dict[str, Any]) -> str:
         "",
     ]
     for name, step in document.get("steps", {}).items():
-        lines += [f"## {name}: {step.get('status')} ({step.get('seconds', 0):.0f} s)", ""]
+        estimate = step.get("estimate_s")
+        planned = f"; estimate {estimate:.0f} s" if estimate is not None else ""
+        lines += [f"## {name}: {step.get('status')} ({step.get('seconds', 0):.0f} s{planned})", ""]
         if step.get("error"):
             lines += [f"Error: `{step['error']}`", ""]
         rows = step.get("rows") or []
@@ -469,8 +471,16 @@ Step = Callable[[Kit], dict[str, Any]]
 def run_step(kit: Kit, name: str, step: Step, needs_s: float) -> None:
     """Run one step unless the time budget cannot hold it; record its outcome and save."""
     steps = kit.report.document.setdefault("steps", {})
+    estimate = kit.report.document.get("estimate_s", {}).get(name)
     if kit.remaining_s() < needs_s:
-        steps[name] = {"status": "skipped", "seconds": 0.0, "notes": ["time budget spent"]}
+        steps[name] = {
+            "status": "skipped",
+            "seconds": 0.0,
+            "estimate_s": estimate,
+            "notes": [
+                f"time budget spent ({kit.remaining_s():.0f} s left, {needs_s:.0f} s needed)"
+            ],
+        }
         kit.report.save()
         return
     print(f"[gpu-check] {name} ...", flush=True)
@@ -481,7 +491,7 @@ def run_step(kit: Kit, name: str, step: Step, needs_s: float) -> None:
         record = {"status": "failed", "error": f"{type(error).__name__}: {error}"[:500]}
         traceback.print_exc()
     record["seconds"] = round(time.perf_counter() - clock, 2)
-    record["estimate_s"] = kit.report.document.get("estimate_s", {}).get(name)
+    record["estimate_s"] = estimate
     steps[name] = record
     _free_gpu()
     kit.report.save()

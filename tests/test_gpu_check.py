@@ -168,3 +168,18 @@ def test_the_import_check_tells_a_missing_module_from_a_broken_one(
         "kit_probe_broken (ImportError: cannot import name 'no_such_name'"
     )
     assert _kit().check_imports(("json",)) == {"missing": [], "broken": []}
+
+
+def test_a_step_that_no_longer_fits_is_skipped_and_keeps_its_estimate(tmp_path: Path) -> None:
+    kit_module = _kit()
+    sizes = kit_module.replace(kit_module.TINY, time_budget_s=5.0)
+    report = kit_module.Report(tmp_path / "out")
+    report.document["estimate_s"] = {"train": 22.0}
+    kit = kit_module.Kit(sizes, tmp_path, tmp_path, tmp_path / "work", report, None)
+    ran: list[str] = []
+    kit_module.run_step(kit, "train", lambda k: ran.append("train") or {}, 1.5 * 22.0)
+    step = report.document["steps"]["train"]
+    assert ran == [] and step["status"] == "skipped" and step["estimate_s"] == 22.0
+    assert (
+        "## train: skipped (0 s; estimate 22 s)" in (tmp_path / "out" / "gpu-check.md").read_text()
+    )
