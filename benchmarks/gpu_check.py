@@ -43,8 +43,8 @@ the GPU machine's Python environment (see ``benchmarks/README.md``).
 
 Sizing
 ------
-One call on the GPU machine may run 10 minutes; a session has 15 minutes of device time,
-machine start (a minute or two) included. ``estimate_s`` sizes each step from its sizes
+One call on the GPU machine may run 10 minutes, and a loan of it lasts 15 minutes of device
+time, machine start (a minute or two) included. ``estimate_s`` sizes each step from its sizes
 (``REAL``) and the throughput xmir assumes for one H100-class GPU (:mod:`xmir.sweep.gpu_cost`:
 150 TFLOP/s for bf16 training, 30 TFLOP/s for encoding; 6N FLOPs per trained token, 8N with
 GradCache, 2N per encoded token, N = 21.3M non-embedding parameters of e5-small; 224 tokens per
@@ -63,9 +63,9 @@ step) plus the kit's fixed costs (``SETUP_S``, ``LOAD_S``, ``PROCESS_START_S`` a
     total                                                                 about 275 s
 
 The arithmetic is small (the 18k training pairs are 0.5 PFLOP, 3 s at the assumed rate):
-process starts, model loads and per-step overhead dominate, and those are what the fixed costs
-bound. So the run takes about 5 minutes; with a machine start of up to 2 minutes the first call
-ends near 7 minutes into the session, which leaves about 8 minutes: room for a whole rerun on
+process starts, model loads and per-step overhead dominate, and the fixed costs are assumptions
+for those (the set-up took 15 s on two busy CPU cores in the rehearsal). So the run takes about 5 minutes; with a machine start of up to 2 minutes the first call
+ends near 7 minutes into the loan, which leaves about 8 minutes: room for a whole rerun on
 the still-warm machine (or ``--steps`` with only the failed steps). ``--time-budget-s`` (450 s)
 caps the run well inside one call even if every step is 1.6 times slower than estimated: a step
 starts only while 1.5 times its estimate remains, and the run records each step's estimate
@@ -121,8 +121,8 @@ RUN_IMPORTS = (
 # The distributions whose versions every report records (absent ones are recorded as such).
 LIBRARIES = (
     "torch", "transformers", "sentence-transformers", "accelerate", "numpy", "datasets",
-    "huggingface-hub", "tokenizers", "safetensors", "pyarrow", "scipy", "typer", "pydantic",
-    "faiss-cpu", "bm25s",
+    "huggingface-hub", "tokenizers", "safetensors", "pyarrow", "pandas", "fsspec", "scipy",
+    "typer", "pydantic", "faiss-cpu", "bm25s",
 )  # fmt: skip
 MIRACL_LANGUAGE = "en"  # the synthetic corpus is filed under one MIRACL language code
 MIB = 1 << 20
