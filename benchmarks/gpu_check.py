@@ -23,16 +23,53 @@ machine accepts per call. Prepare it here, with PyPI and the data at hand::
 
 (add ``--reference-json R.json`` to reuse an ``xmir eval --model e5-small-q4 --dataset
 xquad-r`` result instead of computing the fp32 CPU reference, about 15 minutes on 2 cores);
-``gpu-bundle/`` is git-ignored, so name it in the device call's ``carry``. On the GPU machine, one command
-(under 8 minutes; Python 3.12 there, the bundle's wheels bring pydantic and FAISS)::
+``gpu-bundle/`` is git-ignored, so name it in the device call's ``carry``. The GPU machine's
+image (Python 3.12, torch 2.11, transformers 5.17, sentence-transformers 6.0.1) lacks
+pydantic, datasets, FAISS and bm25s: the bundle's wheels bring them (``WHEELS``). There, one
+command::
 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \\
         --target /tmp/site gpu-bundle/wheels/*.whl && export PYTHONPATH=/tmp/site:src && \\
     PYTHONUNBUFFERED=1 python3 benchmarks/gpu_check.py run --bundle gpu-bundle --out $OUT
 
-It writes ``$OUT/gpu-check.json`` and ``$OUT/gpu-check.md`` after every step (so a run cut
-short still leaves its results) and skips the steps that no longer fit ``--time-budget-s``.
-``run --tiny --model DIR --data-dir DATA`` runs every step at toy sizes on CPU (the tests).
+Before any step the run imports every module it will need (``RUN_IMPORTS``) and, if any is
+missing or broken, stops within seconds with one line naming them all (``check`` does only
+that, and prints the library versions). It writes ``$OUT/gpu-check.json`` and
+``$OUT/gpu-check.md`` after every step (so a run cut short still leaves its results) and skips
+the steps that no longer fit ``--time-budget-s``; ``--steps torchrun,study`` reruns only those.
+``run --tiny --model DIR --data-dir DATA`` runs every step at toy sizes on CPU (the tests);
+``benchmarks/gpu_env_rehearsal.sh`` runs the tiny mode from a prepared bundle in a CPU copy of
+the GPU machine's Python environment (see ``benchmarks/README.md``).
+
+Sizing
+------
+One call on the GPU machine may run 10 minutes, and a loan of it lasts 15 minutes of device
+time, machine start (a minute or two) included. ``estimate_s`` sizes each step from its sizes
+(``REAL``) and the throughput xmir assumes for one H100-class GPU (:mod:`xmir.sweep.gpu_cost`:
+150 TFLOP/s for bf16 training, 30 TFLOP/s for encoding; 6N FLOPs per trained token, 8N with
+GradCache, 2N per encoded token, N = 21.3M non-embedding parameters of e5-small; 224 tokens per
+training pair, 48 per XQuAD-R text, 192 per MIRACL passage; 0.02 s of overhead per optimizer
+step) plus the kit's fixed costs (``SETUP_S``, ``LOAD_S``, ``PROCESS_START_S`` and so on)::
+
+    step         size                                                    estimate
+    setup        imports, model expansion, coverage check of 34k texts      20 s
+    train        3 strategies x 60 steps x 100 pairs (18k pairs)            22 s
+    cached_mnrl  6 steps x 1024 pairs, mini-batches of 128                   8 s
+    encode_eval  3 precisions x 26,104 XQuAD-R texts                        20 s
+    torchrun     one process: start + 20 steps x 100 pairs                  21 s
+    miracl       100k passages + 500 topics encoded; 3 FAISS indexes        87 s
+    study        6 runs on 3 shards: 2 runs per shard, each a train
+                 process (200 steps x 100 pairs) and an eval process        97 s
+    total                                                                 about 275 s
+
+The arithmetic is small (the 18k training pairs are 0.5 PFLOP, 3 s at the assumed rate):
+process starts, model loads and per-step overhead dominate, and the fixed costs are assumptions
+for those (the set-up took 15 s on two busy CPU cores in the rehearsal). So the run takes about 5 minutes; with a machine start of up to 2 minutes the first call
+ends near 7 minutes into the loan, which leaves about 8 minutes: room for a whole rerun on
+the still-warm machine (or ``--steps`` with only the failed steps). ``--time-budget-s`` (450 s)
+caps the run well inside one call even if every step is 1.6 times slower than estimated: a step
+starts only while 1.5 times its estimate remains, and the run records each step's estimate
+beside its measured seconds, so the first real run checks these assumptions.
 """
 
 from __future__ import annotations
@@ -63,8 +100,30 @@ WHEELS = (
     "typing-inspection==0.4.5",
     "faiss-cpu==1.15.1",
     "bm25s==0.3.16",
+    # sentence-transformers trains only with datasets installed; the GPU image has its other
+    # needs (pyarrow, pandas, xxhash, fsspec, huggingface-hub) but not these
+    "datasets==5.2.0",
+    "dill==0.4.1",
+    "multiprocess==0.70.19",
 )
 WHEEL_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64")
+# Everything ``run`` imports, checked before any step (``check_imports``). The third-party names
+# include those imported lazily, inside functions (datasets by the training bridge, faiss by the
+# search), which importing the xmir modules alone would not reveal.
+RUN_IMPORTS = (
+    "numpy", "torch", "torch.distributed.run", "transformers", "sentence_transformers",
+    "accelerate", "datasets", "tokenizers", "safetensors", "huggingface_hub", "scipy", "yaml",
+    "typer", "rich", "tqdm", "pydantic", "faiss",
+    "xmir.cli", "xmir.train.trainer", "xmir.train.plan_dataset", "xmir.evaluate.lareqa",
+    "xmir.evaluate.miracl", "xmir.evaluate.corpus_search", "xmir.models.registry",
+    "xmir.models.restricted", "xmir.data.lareqa", "xmir.data.parallel", "xmir.sweep.layout",
+)  # fmt: skip
+# The distributions whose versions every report records (absent ones are recorded as such).
+LIBRARIES = (
+    "torch", "transformers", "sentence-transformers", "accelerate", "numpy", "datasets",
+    "huggingface-hub", "tokenizers", "safetensors", "pyarrow", "pandas", "fsspec", "scipy",
+    "typer", "pydantic", "faiss-cpu", "bm25s",
+)  # fmt: skip
 MIRACL_LANGUAGE = "en"  # the synthetic corpus is filed under one MIRACL language code
 MIB = 1 << 20
 
@@ -95,6 +154,64 @@ class Sizes:
     device: str = "cuda"
 
 
+# Sizing the real run (the docstring's "Sizing"): the throughput rates are xmir's stated GPU
+# assumptions (:mod:`xmir.sweep.gpu_cost`); these fixed costs are the kit's own, for a GPU
+# machine with 16 CPU cores.
+SETUP_S = 20.0  # imports, expanding the restricted model, the coverage check of every kit text
+LOAD_S = 5.0  # loading the model folder (and, for training, the batch plan) in this process
+PROCESS_START_S = 20.0  # a new Python process: imports, model load, batch plan
+INDEX_S = 15.0  # building one FAISS index (IVF training or HNSW graph) of 100k rows on the CPU
+CORPUS_S = 10.0  # writing and reading the synthetic MIRACL corpus of 100k passages
+GRADCACHE_MINI_STEP_S = 0.02  # each GradCache mini-batch: its own forward calls and collation
+XQUAD_R_TEXTS = 13_090 + 13_014  # queries + candidates of the full XQuAD-R
+XQUAD_R_QUESTION_IDS = 1_190  # a subset of q ids holds about q / 1190 of the texts
+
+
+def estimate_s(sizes: Sizes) -> dict[str, float]:
+    """Seconds each part of a run should take on one H100-class GPU at the stated rates."""
+    from xmir.sweep import gpu_cost as g
+
+    n = g.non_embedding_parameters("e5-small-q4")
+
+    def train_s(steps: int, batch: int, flops_per_token: int = 6) -> float:
+        tokens = steps * batch * g.TRAIN_TOKENS_PER_PAIR
+        return steps * g.STEP_OVERHEAD_S + flops_per_token * n * tokens / (g.TRAIN_TFLOPS * 1e12)
+
+    def encode_s(tokens: float) -> float:
+        return 2 * n * tokens / (g.ENCODE_TFLOPS * 1e12)
+
+    def xquad_texts(question_ids: int | None) -> float:
+        share = min(1.0, (question_ids or XQUAD_R_QUESTION_IDS) / XQUAD_R_QUESTION_IDS)
+        return XQUAD_R_TEXTS * share
+
+    mini_batches = sizes.cached_steps * -(-sizes.cached_batch // sizes.cached_mini_batch)
+    runs = len(sizes.study_strategies) * len(sizes.study_seeds)
+    study_run = (
+        PROCESS_START_S
+        + train_s(sizes.study_steps, sizes.train_batch)
+        + PROCESS_START_S
+        + encode_s(xquad_texts(sizes.study_questions) * g.LAREQA_TEXT_TOKENS)
+    )
+    miracl_tokens = (
+        sizes.miracl_passages * g.MIRACL_PASSAGE_TOKENS
+        + sizes.miracl_topics * g.MIRACL_QUERY_TOKENS
+    )
+    indexes = sum(method in ("ivf", "hnsw", "flat") for method in sizes.miracl_methods)
+    return {
+        "setup": SETUP_S,
+        "train": 3 * (LOAD_S + train_s(sizes.train_steps, sizes.train_batch)),
+        # GradCache runs the forward pass twice: 8N FLOPs per token instead of 6N
+        "cached_mnrl": LOAD_S
+        + train_s(sizes.cached_steps, sizes.cached_batch, flops_per_token=8)
+        + mini_batches * GRADCACHE_MINI_STEP_S,
+        "encode_eval": len(sizes.eval_precisions)
+        * (LOAD_S + encode_s(xquad_texts(sizes.eval_max_questions) * g.LAREQA_TEXT_TOKENS)),
+        "torchrun": PROCESS_START_S + train_s(sizes.torchrun_steps, sizes.train_batch),
+        "miracl": CORPUS_S + LOAD_S + encode_s(miracl_tokens) + indexes * INDEX_S,
+        "study": -(-runs // sizes.study_shards) * study_run,
+    }
+
+
 REAL = Sizes()
 TINY = Sizes(
     train_batch=4, train_steps=2, precision="auto", cached_batch=16, cached_mini_batch=4,
@@ -103,6 +220,62 @@ TINY = Sizes(
     study_seeds=(0,), study_steps=2, study_questions=4, study_shards=2, time_budget_s=900.0,
     device="cpu",
 )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- imports
+
+
+def check_imports(names: tuple[str, ...] = RUN_IMPORTS) -> dict[str, list[str]]:
+    """Import every module a run needs: ``missing`` and ``broken`` imports, empty when all work.
+
+    A missing module is named once, with the modules of ``names`` that need it when it is not
+    itself one of them; any other import error (a name a library version lacks, a binary that
+    does not load) keeps its message under ``broken``."""
+    import importlib
+
+    missing: dict[str, list[str]] = {}
+    broken: list[str] = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            top = (error.name or name).split(".")[0]
+            needers = missing.setdefault(top, [])
+            if top != name.split(".")[0]:
+                needers.append(name)
+        except Exception as error:  # an API or binary mismatch, not an absence
+            broken.append(f"{name} ({type(error).__name__}: {error})")
+    return {
+        "missing": [f"{top} (for {', '.join(by)})" if by else top for top, by in missing.items()],
+        "broken": broken,
+    }
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed version of each of :data:`LIBRARIES` (``None`` where absent)."""
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def require_imports() -> None:
+    """Stop with one line listing every import problem, before any step runs."""
+    found = check_imports()
+    problems = [f"{kind}: {', '.join(names)}" for kind, names in found.items() if names]
+    if problems:
+        print(
+            "error: cannot run; " + "; ".join(problems) + " (install the bundle's wheels with "
+            "--target and put that folder and src on PYTHONPATH, as the docstring shows)",
+            file=sys.stderr,
+            flush=True,
+        )
+        raise SystemExit(2)
 
 
 # ----------------------------------------------------------------------------- the texts
@@ -232,7 +405,9 @@ def markdown(document: dict[str, Any]) -> str:
         "",
     ]
     for name, step in document.get("steps", {}).items():
-        lines += [f"## {name}: {step.get('status')} ({step.get('seconds', 0):.0f} s)", ""]
+        estimate = step.get("estimate_s")
+        planned = f"; estimate {estimate:.0f} s" if estimate is not None else ""
+        lines += [f"## {name}: {step.get('status')} ({step.get('seconds', 0):.0f} s{planned})", ""]
         if step.get("error"):
             lines += [f"Error: `{step['error']}`", ""]
         rows = step.get("rows") or []
@@ -296,8 +471,16 @@ Step = Callable[[Kit], dict[str, Any]]
 def run_step(kit: Kit, name: str, step: Step, needs_s: float) -> None:
     """Run one step unless the time budget cannot hold it; record its outcome and save."""
     steps = kit.report.document.setdefault("steps", {})
+    estimate = kit.report.document.get("estimate_s", {}).get(name)
     if kit.remaining_s() < needs_s:
-        steps[name] = {"status": "skipped", "seconds": 0.0, "notes": ["time budget spent"]}
+        steps[name] = {
+            "status": "skipped",
+            "seconds": 0.0,
+            "estimate_s": estimate,
+            "notes": [
+                f"time budget spent ({kit.remaining_s():.0f} s left, {needs_s:.0f} s needed)"
+            ],
+        }
         kit.report.save()
         return
     print(f"[gpu-check] {name} ...", flush=True)
@@ -308,6 +491,7 @@ def run_step(kit: Kit, name: str, step: Step, needs_s: float) -> None:
         record = {"status": "failed", "error": f"{type(error).__name__}: {error}"[:500]}
         traceback.print_exc()
     record["seconds"] = round(time.perf_counter() - clock, 2)
+    record["estimate_s"] = estimate
     steps[name] = record
     _free_gpu()
     kit.report.save()
@@ -504,8 +688,9 @@ def step_torchrun(kit: Kit) -> dict[str, Any]:
     )
     wall = time.perf_counter() - clock
     if done.returncode != 0:
-        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
-        raise RuntimeError(f"torchrun exited with {done.returncode}: {' | '.join(tail)}")
+        log = kit.work / "torchrun.log"
+        log.write_text(done.stdout + done.stderr, encoding="utf-8")
+        raise RuntimeError(f"torchrun exited with {done.returncode}: {child_error(log)}")
     backend = json.loads(record.read_text()) if record.is_file() else {}
     metadata = json.loads((out / "xmir-train.json").read_text())
     shutil.rmtree(out, ignore_errors=True)
@@ -517,6 +702,20 @@ def step_torchrun(kit: Kit) -> dict[str, Any]:
         "wall_s": round(wall, 1),
     }
     return {"rows": [row], "notes": ["process start, data and model load included in wall_s"]}
+
+
+def child_error(log: Path) -> str:
+    """The last exception or ``error:`` line a child process wrote (torchrun's own
+    ``ChildFailedError`` and closing summary say only that a child failed), else the log's
+    last line."""
+    lines = [line.strip() for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for line in reversed(lines):
+        head = line.split(":", 1)[0].split(".")[-1]
+        if head == "ChildFailedError":  # torchrun's own
+            continue
+        if head.endswith(("Error", "Exception", "Exit")) or line.lower().startswith("error:"):
+            return line[:300]
+    return lines[-1][:300] if lines else "no output"
 
 
 def step_miracl(kit: Kit) -> dict[str, Any]:
@@ -719,6 +918,16 @@ class GpuMemorySampler:
             self._stop.wait(0.5)
 
 
+STEPS: dict[str, Step] = {
+    "train": step_train,
+    "cached_mnrl": step_cached_mnrl,
+    "encode_eval": step_encode_eval,
+    "torchrun": step_torchrun,
+    "miracl": step_miracl,
+    "study": step_study,
+}
+
+
 def environment(sizes: Sizes) -> dict[str, Any]:
     import torch
 
@@ -727,6 +936,7 @@ def environment(sizes: Sizes) -> dict[str, Any]:
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "cpu_count": os.cpu_count(),
+        "libraries": library_versions(),
     }
     if sizes.device == "cuda":
         if not torch.cuda.is_available():
@@ -757,7 +967,20 @@ def resolve_model(options: argparse.Namespace, kit_work: Path) -> tuple[Path, di
     }
 
 
+def chosen_steps(text: str | None) -> list[str]:
+    """The steps ``--steps`` names (comma-separated), all of them by default."""
+    if not text:
+        return list(STEPS)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in STEPS]
+    if unknown or not names:
+        sys.exit(f"error: unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    return names
+
+
 def run(options: argparse.Namespace) -> None:
+    chosen = chosen_steps(options.steps)
+    require_imports()
     sizes = TINY if options.tiny else REAL
     if options.time_budget_s is not None:
         sizes = replace(sizes, time_budget_s=options.time_budget_s)
@@ -786,16 +1009,13 @@ def run(options: argparse.Namespace) -> None:
         else None
     )
     kit = Kit(sizes, model_dir, data_dir, work, report, reference)
+    estimates = estimate_s(sizes)
+    report.document["estimate_s"] = {k: round(v, 1) for k, v in estimates.items()}
     report.save()
-    for name, step, needs_s in (
-        ("train", step_train, 40.0),
-        ("cached_mnrl", step_cached_mnrl, 30.0),
-        ("encode_eval", step_encode_eval, 60.0),
-        ("torchrun", step_torchrun, 40.0),
-        ("miracl", step_miracl, 60.0),
-        ("study", step_study, 120.0),
-    ):
-        run_step(kit, name, step, needs_s if not options.tiny else 0.0)
+    for name, step in STEPS.items():
+        if name in chosen:
+            # a step starts only while 1.5 times its estimate remains (the docstring's sizing)
+            run_step(kit, name, step, 0.0 if options.tiny else 1.5 * estimates[name])
     report.document["total_s"] = round(time.perf_counter() - kit.started, 1)
     report.save()
     print(f"[gpu-check] done in {report.document['total_s']:.0f} s -> {options.out}")
@@ -818,13 +1038,23 @@ def parse(argv: list[str]) -> argparse.Namespace:
     go.add_argument("--work", default="/tmp/gpu-check-work")
     go.add_argument("--tiny", action="store_true", help="toy sizes on CPU (tests)")
     go.add_argument("--time-budget-s", type=float)
+    go.add_argument("--steps", help=f"comma-separated, of {','.join(STEPS)} (default: all)")
+    sub.add_parser("check", help="only check the imports a run needs and print the versions")
     return parser.parse_args(argv)
+
+
+def check(options: argparse.Namespace) -> None:
+    """The import check alone, then the library versions, one per line."""
+    require_imports()
+    print(f"imports ok: {len(RUN_IMPORTS)} modules; Python {platform.python_version()}")
+    for name, version in library_versions().items():
+        print(f"  {name} {version or '(absent)'}")
 
 
 def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(REPO / "src"))
     options = parse(sys.argv[1:] if argv is None else argv)
-    (prepare if options.command == "prepare" else run)(options)
+    {"prepare": prepare, "run": run, "check": check}[options.command](options)
 
 
 if __name__ == "__main__":
