@@ -10,11 +10,35 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from xmir.errors import XmirError
+from xmir.train.strategies import (
+    CROSS,
+    DEFAULT_ALPHA,
+    HYBRID,
+    MONO,
+    alpha_names,
+    names,
+    takes_alpha,
+)
 
-Strategy = Literal["mono", "cross", "hybrid"]
+
+def _known_strategy(value: str) -> str:
+    if value not in names():
+        raise ValueError(f"unknown strategy {value!r}; use one of {', '.join(names())}")
+    return value
+
+
+Strategy = Annotated[str, AfterValidator(_known_strategy)]  # a name of the strategy registry
 EvalDataset = Literal["xquad-r", "mlqa-r"]
 SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
 NAMED_TRAIN_DATA = ("mlqa-r", "xquad-r")
@@ -212,7 +236,10 @@ class SweepSpec(_Strict):
         description="a ladder name (see `xmir models`) or an explicit list of model specs"
     )
     strategies: list[Strategy] = Field(min_length=1)
-    hybrid_alphas: list[float] = Field(default_factory=lambda: [0.5])
+    hybrid_alphas: list[float] = Field(
+        default_factory=lambda: [DEFAULT_ALPHA],
+        description="the alphas of every strategy that takes one (one run each)",
+    )
     batch_sizes: list[int] = Field(min_length=1)
     seeds: list[int] = Field(min_length=1)
     train_data: str = "mlqa-r"
@@ -342,7 +369,7 @@ class SweepSpec(_Strict):
         if not self.combinations:
             return self
         _no_duplicates(self.combinations, "combinations")
-        missing = [s for s in ("mono", "cross", "hybrid") if s not in self.strategies]
+        missing = [s for s in (MONO, CROSS, HYBRID) if s not in self.strategies]
         if missing:
             raise ValueError(
                 f"combinations: need mono and cross (to combine) and hybrid (its alphas); "
@@ -371,10 +398,14 @@ class SweepSpec(_Strict):
 
     @model_validator(mode="after")
     def _alphas_need_hybrid(self) -> SweepSpec:
-        if "hybrid_alphas" in self.model_fields_set and "hybrid" not in self.strategies:
-            raise ValueError("hybrid_alphas: set, but strategies has no 'hybrid'")
-        if "hybrid" in self.strategies and not self.hybrid_alphas:
-            raise ValueError("hybrid_alphas: empty, but strategies has 'hybrid'")
+        with_alpha = [s for s in self.strategies if takes_alpha(s)]
+        if "hybrid_alphas" in self.model_fields_set and not with_alpha:
+            raise ValueError(
+                "hybrid_alphas: set, but strategies has no "
+                + " or ".join(repr(name) for name in alpha_names())
+            )
+        if with_alpha and not self.hybrid_alphas:
+            raise ValueError(f"hybrid_alphas: empty, but strategies has {with_alpha[0]!r}")
         same = [
             e.dataset
             for e in self.eval
