@@ -17,6 +17,7 @@ from xmir.errors import XmirError
 from xmir.train.sampling.base import BatchSampler, check_alpha
 from xmir.train.sampling.cross import CrossSampler
 from xmir.train.sampling.hybrid import HybridSampler
+from xmir.train.sampling.mixed import MixedSampler
 from xmir.train.sampling.mono import MonoSampler
 from xmir.train.sampling.pool import ItemPool
 
@@ -84,6 +85,11 @@ STRATEGIES: Mapping[str, Strategy] = {
             mono_probability=0.0,
         ),
         Strategy(HybridSampler, "each step a mono batch with probability alpha, else cross"),
+        Strategy(
+            MixedSampler,
+            "each pair monolingual with probability alpha, so a batch mixes mono and cross pairs",
+            unit="pair",
+        ),
     )
 }
 
