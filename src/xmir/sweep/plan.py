@@ -1,8 +1,8 @@
 """A validated spec -> the ordered list of runs, each with a stable, readable id.
 
 Order: model by model (ladder order), the untrained baseline first, then batch size, then
-strategy (spec order; one that takes alpha once per alpha), then seed. The order and the ids depend only
-on the spec, so shards, resumes and reports always agree on what run ``X`` is.
+strategy (spec order; one that takes alpha once per alpha), then seed. The order and the ids
+depend only on the spec, so shards, resumes and reports always agree on what run ``X`` is.
 """
 
 from __future__ import annotations
