@@ -36,7 +36,7 @@ def test_dry_run_writes_the_plan_and_prints_the_mix(toy_data_dir: Path, tmp_path
     assert set(lines[0]) == {"step", "rank", "type", "query_langs", "passage_langs", "item_ids"}
     assert all(len(line["item_ids"]) == 2 for line in lines)
     mono = sum(line["type"] == "mono" for line in lines if line["rank"] == 0)
-    row = rf"\b40\W+{mono}\W+{40 - mono}\W+{mono / 40:.3f}\W+4\W+2\b"  # the box style varies
+    row = rf"\b40\W+{mono}\W+{40 - mono}\W+0\W+{mono / 40:.3f}\W+4\W+2\b"  # box style varies
     assert re.search(row, result.output), result.output
     assert not (out / "xmir-train.json").exists()
 

@@ -11,18 +11,12 @@ from rich.table import Table
 from xmir.commands.common import console, named_dataset, parse_languages, user_errors
 from xmir.data.parallel import TRAIN_FORMATS
 from xmir.errors import XmirError
+from xmir.train import strategies as registry
 from xmir.train.config import LR_SCHEDULES, PRECISIONS, REPORT_TO
-from xmir.train.strategies import (
-    DEFAULT_ALPHA,
-    DEFAULT_STRATEGY,
-    STRATEGIES,
-    alpha_names,
-    get_strategy,
-    names,
-)
+from xmir.train.strategies import DEFAULT_ALPHA, alpha_names
 
 # Fixed choices: --help lists them and they are matched case-insensitively.
-StrategyChoice = Literal[names()]  # type: ignore[valid-type]
+StrategyChoice = Literal[registry.names()]  # type: ignore[valid-type]
 FormatChoice = Literal[TRAIN_FORMATS]  # type: ignore[valid-type]
 PositiveChoice = Literal["paragraph", "sentence"]
 PrecisionChoice = Literal[PRECISIONS]  # type: ignore[valid-type]
@@ -46,14 +40,14 @@ def train_command(
         StrategyChoice,
         typer.Option(
             case_sensitive=False,
-            help="; ".join(f"{name}: {entry.help}" for name, entry in STRATEGIES.items()) + ".",
+            help="; ".join(f"{s.name}: {s.help}" for s in registry.STRATEGIES.values()) + ".",
         ),
-    ] = DEFAULT_STRATEGY,
+    ] = registry.DEFAULT_STRATEGY,
     alpha: Annotated[
         float | None,
         typer.Option(
             help=f"{', '.join(alpha_names())} only: the probability that a "
-            + " / ".join(f"{STRATEGIES[name].unit} ({name})" for name in alpha_names())
+            + " / ".join(f"{registry.STRATEGIES[name].unit} ({name})" for name in alpha_names())
             + f" is monolingual [default: {DEFAULT_ALPHA}]"
         ),
     ] = None,
@@ -276,7 +270,7 @@ def train_command(
 def check_applicable(config: Any, explicit: dict[str, bool], *, dry_run: bool) -> None:
     """Refuse an option that would be silently ignored, saying why (``explicit``: whether each
     option was given on the command line, for those whose default is indistinguishable)."""
-    chosen = get_strategy(config.strategy)
+    chosen = registry.get_strategy(config.strategy)
     if explicit["--alpha"] and not chosen.takes_alpha:
         kind = "monolingual" if chosen.mono_probability == 1.0 else "cross-lingual"
         raise XmirError(
@@ -331,27 +325,18 @@ def _train(config: Any, resume: bool) -> None:
 def print_mix(plan: dict[str, Any]) -> None:
     """The realised batch mix as Rich tables: batch types, then one row per language."""
     mix = plan["realised_mix"]
-    mixed = bool(mix["mixed_steps"])  # batches holding both kinds of pair
-    overview = Table(
-        title="realised batch mix", caption="realised alpha: the share of monolingual pairs"
-    )
-    columns = ("steps", "mono", "cross", *(["mixed"] if mixed else []), "realised alpha")
-    for column in (*columns, "global batch", "ranks"):
+    overview = Table(title="realised batch mix", caption="realised alpha: monolingual pair share")
+    for column in ("steps", "mono", "cross", "mixed", "realised alpha", "global batch", "ranks"):
         overview.add_column(column, justify="right")
     overview.add_row(
-        str(mix["steps"]),
-        str(mix["mono_steps"]),
-        str(mix["cross_steps"]),
-        *([str(mix["mixed_steps"])] if mixed else []),
+        *(str(mix[key]) for key in ("steps", "mono_steps", "cross_steps", "mixed_steps")),
         f"{mix['realised_alpha']:.3f}" if mix["realised_alpha"] is not None else "-",
         str(plan["global_batch_size"]),
         str(plan["world_size"]),
     )
     console.print(overview)
-    if mixed:
-        console.print(
-            f"{mix['mono_pairs']} of {mix['pairs']} pairs monolingual, the rest cross-lingual"
-        )
+    if mix["mixed_steps"]:  # batches holding both kinds of pair
+        console.print(f"{mix['mono_pairs']} of {mix['pairs']} pairs monolingual, the rest cross")
     as_query: dict[str, int] = {}
     as_passage: dict[str, int] = {}
     for pair, count in mix["cross_pairs_per_language_pair"].items():
@@ -360,14 +345,8 @@ def print_mix(plan: dict[str, Any]) -> None:
         as_passage[passage_lang] = as_passage.get(passage_lang, 0) + count
     items = plan["data"]["items_per_language"]
     languages = Table(title="per language")
-    for column in (
-        "lang",
-        "items",
-        "mono steps",
-        "mono pairs",
-        "cross pairs as query",
-        "cross pairs as passage",
-    ):
+    columns = ("lang", "items", "mono steps", "mono pairs")
+    for column in (*columns, "cross pairs as query", "cross pairs as passage"):
         languages.add_column(column, justify="right" if column != "lang" else "left")
     for lang in plan["languages"]:
         languages.add_row(

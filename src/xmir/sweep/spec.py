@@ -10,31 +10,16 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.functional_validators import AfterValidator
 
 from xmir.errors import XmirError
-from xmir.train.strategies import (
-    CROSS,
-    DEFAULT_ALPHA,
-    HYBRID,
-    MONO,
-    alpha_names,
-    names,
-    takes_alpha,
-)
+from xmir.train import strategies as registry
 
 
 def _known_strategy(value: str) -> str:
-    if value not in names():
-        raise ValueError(f"unknown strategy {value!r}; use one of {', '.join(names())}")
+    if value not in registry.STRATEGIES:
+        raise ValueError(f"unknown strategy {value!r}; use one of {', '.join(registry.names())}")
     return value
 
 
@@ -237,7 +222,7 @@ class SweepSpec(_Strict):
     )
     strategies: list[Strategy] = Field(min_length=1)
     hybrid_alphas: list[float] = Field(
-        default_factory=lambda: [DEFAULT_ALPHA],
+        default_factory=lambda: [registry.DEFAULT_ALPHA],
         description="the alphas of every strategy that takes one (one run each)",
     )
     batch_sizes: list[int] = Field(min_length=1)
@@ -369,7 +354,8 @@ class SweepSpec(_Strict):
         if not self.combinations:
             return self
         _no_duplicates(self.combinations, "combinations")
-        missing = [s for s in (MONO, CROSS, HYBRID) if s not in self.strategies]
+        parts = (registry.MONO, registry.CROSS, registry.HYBRID)
+        missing = [s for s in parts if s not in self.strategies]
         if missing:
             raise ValueError(
                 f"combinations: need mono and cross (to combine) and hybrid (its alphas); "
@@ -398,12 +384,10 @@ class SweepSpec(_Strict):
 
     @model_validator(mode="after")
     def _alphas_need_hybrid(self) -> SweepSpec:
-        with_alpha = [s for s in self.strategies if takes_alpha(s)]
+        with_alpha = [s for s in self.strategies if registry.takes_alpha(s)]
         if "hybrid_alphas" in self.model_fields_set and not with_alpha:
-            raise ValueError(
-                "hybrid_alphas: set, but strategies has no "
-                + " or ".join(repr(name) for name in alpha_names())
-            )
+            names = " or ".join(repr(name) for name in registry.alpha_names())
+            raise ValueError(f"hybrid_alphas: set, but strategies has no {names}")
         if with_alpha and not self.hybrid_alphas:
             raise ValueError(f"hybrid_alphas: empty, but strategies has {with_alpha[0]!r}")
         same = [
