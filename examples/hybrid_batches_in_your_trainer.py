@@ -20,13 +20,14 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 
 from xmir.data.parallel import load_training_data
 from xmir.train.plan_dataset import ConsecutiveBatchSampler, PlanRows, build_plan_dataset
-from xmir.train.samplers import BatchPlanner, ItemPool, summarise_mix
+from xmir.train.sampling import ItemPool, summarise_mix
+from xmir.train.strategies import build_sampler
 
 
 def main(model_path: str, out_dir: str, steps: int = 4, batch_size: int = 8) -> None:
     data = load_training_data("mlqa-r")
     pool = ItemPool(data.items)
-    planner = BatchPlanner(pool, "hybrid", batch_size=batch_size, world_size=1, alpha=0.5, seed=0)
+    planner = build_sampler(pool, "hybrid", batch_size=batch_size, world_size=1, alpha=0.5, seed=0)
     batches = planner.plan(steps)
     print(summarise_mix(batches, pool.languages))
     dataset = build_plan_dataset(PlanRows(batches, pool, use_negatives=False))

@@ -45,6 +45,27 @@ def test_order_and_ids() -> None:
     assert len(set(ids)) == len(ids)
 
 
+def test_every_strategy_that_takes_alpha_runs_once_per_alpha() -> None:
+    spec = parse_spec(
+        valid_spec(
+            models=["e5-small-q4:layers=1"],
+            strategies=["mixed", "cross"],
+            hybrid_alphas=[0.5, 0.25],
+            seeds=[0],
+            include_untrained=False,
+        )
+    )
+    runs = build_plan(spec, spec.models)  # type: ignore[arg-type]
+    assert [run.run_id for run in runs] == [
+        "e5-small-q4-L1-mixed0.5-b8-s0",
+        "e5-small-q4-L1-mixed0.25-b8-s0",
+        "e5-small-q4-L1-cross-b8-s0",
+    ]
+    assert [run.alpha for run in runs] == [0.5, 0.25, None]
+    args = run_steps(spec, runs[1], SweepLayout(Path("out")))[0].args
+    assert " --strategy mixed --alpha 0.25 " in " ".join(args)
+
+
 def test_plan_is_deterministic_and_ids_do_not_depend_on_other_models() -> None:
     one = parse_spec(valid_spec(models=["e5-small-q4:layers=2"]))
     two = parse_spec(valid_spec(models=["e5-small-q4:layers=1", "e5-small-q4:layers=2"]))

@@ -16,7 +16,7 @@ from xmir.sweep.layout import SweepLayout
 from xmir.sweep.prepare import prepare_output
 from xmir.sweep.runner import RunnerOptions, run_sweep
 from xmir.sweep.spec import SweepSpec, parse_spec
-from xmir.sweep.tuning import cell_for, tuned_cells
+from xmir.sweep.tuning import TunedCell, cell_for, tuned_cells
 
 HOLDOUT = {"fraction": 0.15, "seed": 0}
 DEV_EVAL = [{"dataset": "mlqa-r", "split": "dev"}]
@@ -141,6 +141,22 @@ def test_tuned_runs_wait_then_train_at_the_best_dev_rate(
     assert {o.state for o in ran} == {"finished"}
     assert main.configs[ran[0].run_id]["budget"]["lr"] == 1e-4
     assert main.configs[ran[0].run_id]["tuned_by"] == ["tune"]
+
+
+def test_an_untuned_alpha_takes_the_tuned_alpha_of_its_own_strategy() -> None:
+    model = "e5-small-q4:layers=1"
+    cells = {
+        (model, label, 8): TunedCell((model, label, 8), ())
+        for label in ("hybrid0.5", "mixed0.5", "mono")
+    }
+    main = plan_study_sweep(
+        tuned_spec(strategies=["mono", "hybrid", "mixed"]), [], [Path("t"), Path("m")]
+    )
+    quarter = {run.strategy: run for run in main.runs if run.alpha == 0.25}
+    assert cell_for(cells, quarter["hybrid"]) is cells[(model, "hybrid0.5", 8)]
+    assert cell_for(cells, quarter["mixed"]) is cells[(model, "mixed0.5", 8)]
+    mono = next(run for run in main.runs if run.strategy == "mono")
+    assert cell_for(cells, mono) is cells[(model, "mono", 8)]
 
 
 def test_a_cell_is_not_chosen_before_all_its_trials_finish(

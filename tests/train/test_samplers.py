@@ -13,10 +13,12 @@ from xmir.data.parallel import ParallelItem
 from xmir.errors import XmirError
 from xmir.train.samplers import (
     BatchPlanner,
+    BatchSampler,
     ItemPool,
     batch_records,
     summarise_mix,
 )
+from xmir.train.strategies import names
 
 LANGS = ("ar", "de", "en", "es", "zh")
 
@@ -30,8 +32,9 @@ def _items(languages_per_item: list[tuple[str, ...]]) -> list[ParallelItem]:
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> tuple[ItemPool, BatchPlanner]:
-    """A feasible planner over a random parallel pool (every item in 2+ languages)."""
+def plans(draw: st.DrawFn, strategies: tuple[str, ...] = names()) -> tuple[ItemPool, BatchSampler]:
+    """A feasible planner of one of ``strategies`` over a random parallel pool (every item in
+    2+ languages)."""
     languages = draw(st.lists(st.sampled_from(LANGS), min_size=2, max_size=5, unique=True))
     n_items = draw(st.integers(8, 40))
     per_item = [
@@ -42,7 +45,7 @@ def plans(draw: st.DrawFn) -> tuple[ItemPool, BatchPlanner]:
     smallest = min(len(members) for members in pool.by_language.values())
     world_size = draw(st.integers(1, min(3, smallest)))
     batch_size = draw(st.integers(1, max(1, min(smallest, len(pool.cross_items)) // world_size)))
-    strategy = draw(st.sampled_from(("mono", "cross", "hybrid")))
+    strategy = draw(st.sampled_from(strategies))
     alpha = draw(st.floats(0.0, 1.0))
     seed = draw(st.integers(0, 2**31))
     planner = BatchPlanner(
@@ -69,12 +72,10 @@ def test_every_global_batch_follows_the_protocol(case: tuple, steps: int) -> Non
                 len({p.query_lang for p in batch.pairs} | {p.passage_lang for p in batch.pairs})
                 == 1
             )
-        else:
+        elif batch.kind == "cross":
             assert all(p.query_lang != p.passage_lang for p in batch.pairs)
-        if planner.strategy == "mono":
-            assert batch.kind == "mono"
-        if planner.strategy == "cross":
-            assert batch.kind == "cross"
+        expected = {"mono": {"mono"}, "cross": {"cross"}, "hybrid": {"mono", "cross"}}
+        assert batch.kind in expected.get(planner.strategy, {"mixed"})
         slices = [batch.rank_pairs(r, planner.world_size) for r in range(planner.world_size)]
         assert [p for s in slices for p in s] == list(batch.pairs)
         records = batch_records(batch, pool, planner.world_size)
@@ -165,10 +166,11 @@ def test_items_cycle_through_the_pool_within_an_epoch() -> None:
         assert max(counts) - min(counts) <= 1, (lang, counts)
 
 
-def test_different_seeds_give_different_plans() -> None:
+@pytest.mark.parametrize("strategy", names())
+def test_different_seeds_give_different_plans(strategy: str) -> None:
     pool = _mixed_pool()
-    plan_a = BatchPlanner(pool, "hybrid", batch_size=4, seed=1).plan(20)
-    plan_b = BatchPlanner(pool, "hybrid", batch_size=4, seed=2).plan(20)
+    plan_a = BatchPlanner(pool, strategy, batch_size=4, seed=1).plan(20)
+    plan_b = BatchPlanner(pool, strategy, batch_size=4, seed=2).plan(20)
     assert plan_a != plan_b
 
 
@@ -192,6 +194,11 @@ def test_bad_input_errors() -> None:
     with pytest.raises(XmirError, match="at least two languages"):
         BatchPlanner(ItemPool(_items([("en",), ("de",)] * 5)), "hybrid", batch_size=2)
     BatchPlanner(ItemPool(_items([("en",)] * 10)), "mono", batch_size=2)  # mono alone is fine
+    with pytest.raises(XmirError, match="at least two languages"):
+        BatchPlanner(ItemPool(_items([("en",)] * 10)), "mixed", batch_size=2, alpha=0.9)
+    BatchPlanner(ItemPool(_items([("en",)] * 10)), "mixed", batch_size=2, alpha=1.0)
+    with pytest.raises(XmirError, match="language zh has only 5"):  # any pair may be mono
+        BatchPlanner(pool, "mixed", batch_size=3, world_size=2, alpha=0.1)
     with pytest.raises(XmirError, match="only 3 do"):
         BatchPlanner(ItemPool(_items([("en", "de")] * 3 + [("en",)] * 9)), "cross", batch_size=4)
     with pytest.raises(XmirError, match="appears twice"):
@@ -212,7 +219,7 @@ def test_a_long_plan_starts_with_the_plan_of_a_shorter_run(
 @given(
     st.integers(12, 30),
     st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=8),
-    st.sampled_from(("mono", "cross", "hybrid")),
+    st.sampled_from(names()),
     st.integers(1, 2),
     st.integers(0, 2**31),
 )
@@ -247,3 +254,96 @@ def test_unique_positives_form_groups_of_one() -> None:
     """With every positive unique, each item is its own group: plans follow item ids only."""
     pool = ItemPool(_items([("de", "en", "es")] * 30))
     assert pool.text_group == list(range(30))
+
+
+# ``mixed``: each pair monolingual with probability alpha, within one batch.
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans(("mixed",)), st.integers(1, 25))
+def test_mixed_pairs_keep_the_language_rule_and_distinct_items(case: tuple, steps: int) -> None:
+    """Every pair is monolingual (query and passage in one language its item exists in) or
+    cross-lingual (two different languages of its item); alpha 0 and 1 give only one kind;
+    no item id nor positive text twice in a global batch."""
+    pool, planner = case
+    for batch in planner.plan(steps):
+        assert batch.kind == "mixed"
+        assert len(batch.pairs) == planner.global_size
+        ids = [pool.item_ids[p.item] for p in batch.pairs]
+        assert len(set(ids)) == len(ids), "an item id twice in one global batch"
+        assert len({pool.text_group[p.item] for p in batch.pairs}) == len(ids)
+        for pair in batch.pairs:
+            langs = pool.languages_of[pair.item]
+            assert pair.query_lang in langs and pair.passage_lang in langs
+            assert pair.monolingual == (pair.query_lang == pair.passage_lang)
+        if planner.alpha == 0.0:
+            assert batch.mono_pairs == 0
+        if planner.alpha == 1.0:
+            assert batch.mono_pairs == len(batch.pairs)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans(("mixed",)), st.integers(1, 12))
+def test_mixed_ranks_plan_alone_and_train_on_disjoint_slices(case: tuple, steps: int) -> None:
+    """Under data parallelism each rank builds the plan on its own: every rank's planner gives
+    the same global batches, and the ranks' slices are disjoint and make up the batch."""
+    pool, planner = case
+    world = planner.world_size
+    per_rank = [
+        BatchPlanner(
+            pool, "mixed", batch_size=planner.batch_size, world_size=world,
+            alpha=planner.alpha, seed=planner.seed,
+        ).plan(steps)
+        for _ in range(world)
+    ]  # fmt: skip
+    assert all(plan == per_rank[0] for plan in per_rank)
+    for batch in per_rank[0]:
+        slices = [batch.rank_pairs(rank, world) for rank in range(world)]
+        assert [len(s) for s in slices] == [planner.batch_size] * world
+        assert [p for s in slices for p in s] == list(batch.pairs)
+        ids = [{p.item for p in s} for s in slices]
+        assert sum(len(s) for s in ids) == len(set().union(*ids)), "an item on two ranks"
+        records = batch_records(batch, pool, world)
+        assert {r.type for r in records} == {"mixed"} and {r.step for r in records} == {batch.step}
+        for record, pairs in zip(records, slices, strict=True):
+            assert record.item_ids == [pool.item_ids[p.item] for p in pairs]
+            assert record.query_langs == [p.query_lang for p in pairs]
+            assert record.passage_langs == [p.passage_lang for p in pairs]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.2, 0.5, 0.8, 1.0])
+def test_mixed_realises_alpha_per_pair_and_mixes_within_batches(alpha: float) -> None:
+    pool = _mixed_pool()
+    steps, size = 1000, 8
+    batches = BatchPlanner(pool, "mixed", batch_size=4, world_size=2, alpha=alpha, seed=7).plan(
+        steps
+    )
+    mix = summarise_mix(batches, pool.languages)
+    pairs = [pair for batch in batches for pair in batch.pairs]
+    assert (mix["steps"], mix["mixed_steps"], mix["pairs"]) == (steps, steps, steps * size)
+    assert mix["mono_pairs"] == sum(pair.monolingual for pair in pairs)
+    tolerance = 4 * math.sqrt(alpha * (1 - alpha) / len(pairs)) + 1e-9
+    assert abs(mix["realised_alpha"] - alpha) <= tolerance
+    assert mix["languages_not_reached"] == []
+    # pairs are drawn independently: a batch holds both kinds as often as the binomial says
+    both = sum(0 < batch.mono_pairs < size for batch in batches) / steps
+    expected = 1 - alpha**size - (1 - alpha) ** size
+    assert abs(both - expected) <= 4 * math.sqrt(expected * (1 - expected) / steps) + 1e-9
+    if alpha > 0:  # a monolingual pair's language is uniform over the languages
+        mono, k = mix["mono_pairs"], len(pool.languages)
+        for lang in pool.languages:
+            count = mix["mono_pairs_per_language"][lang]
+            assert abs(count - mono / k) <= 4 * math.sqrt(mono * (1 / k) * (1 - 1 / k))
+    # hybrid at the same alpha has the same pair share but never mixes within a batch
+    hybrid = BatchPlanner(pool, "hybrid", batch_size=4, world_size=2, alpha=alpha, seed=7)
+    assert all(batch.mono_pairs in (0, size) for batch in hybrid.plan(200))
+
+
+def test_mixed_plans_are_reproducible_per_seed() -> None:
+    pool = _mixed_pool()
+
+    def plan(seed: int) -> list:
+        return BatchPlanner(pool, "mixed", batch_size=4, alpha=0.5, seed=seed).plan(30)
+
+    assert plan(3) == plan(3)
+    assert plan(3) != plan(4)

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xmir.cli import app
+from xmir.train.strategies import names
 
 runner = CliRunner()
 
@@ -35,15 +36,43 @@ def test_dry_run_writes_the_plan_and_prints_the_mix(toy_data_dir: Path, tmp_path
     assert set(lines[0]) == {"step", "rank", "type", "query_langs", "passage_langs", "item_ids"}
     assert all(len(line["item_ids"]) == 2 for line in lines)
     mono = sum(line["type"] == "mono" for line in lines if line["rank"] == 0)
-    row = rf"\b40\W+{mono}\W+{40 - mono}\W+{mono / 40:.3f}\W+4\W+2\b"  # the box style varies
+    row = rf"\b40\W+{mono}\W+{40 - mono}\W+0\W+{mono / 40:.3f}\W+4\W+2\b"  # box style varies
     assert re.search(row, result.output), result.output
     assert not (out / "xmir-train.json").exists()
+
+
+def test_a_mixed_dry_run_prints_the_share_of_monolingual_pairs(
+    toy_data_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "plan"
+    extra = ("--strategy", "mixed", "--alpha", "0.5", "--dry-run", "--world-size", "2")
+    result = runner.invoke(app, _args(toy_data_dir, out, *extra))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in (out / "batches.jsonl").read_text().splitlines()]
+    assert {line["type"] for line in lines} == {"mixed"}
+    queries = [lang for line in lines for lang in line["query_langs"]]
+    passages = [lang for line in lines for lang in line["passage_langs"]]
+    pairs = list(zip(queries, passages, strict=True))
+    mono = sum(q == p for q, p in pairs)
+    assert 0 < mono < len(pairs) == 40 * 4
+    # steps, mono, cross and mixed batches, realised alpha (the monolingual pair share), sizes
+    row = rf"\b40\W+0\W+0\W+40\W+{mono / len(pairs):.3f}\W+4\W+2\b"
+    assert re.search(row, result.output), result.output
+    assert f"{mono} of {len(pairs)} pairs monolingual" in result.output
+    alpha_only = runner.invoke(app, _args(toy_data_dir, out, "--strategy", "mono", "--alpha", "1"))
+    assert alpha_only.exit_code == 2
+    assert "--alpha applies to --strategy hybrid or mixed only" in " ".join(
+        alpha_only.output.split()
+    )
 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--strategy", "random", "--dry-run"], "'random' is not one of 'mono', 'cross', 'hybrid'"),
+        (
+            ["--strategy", "random", "--dry-run"],
+            "'random' is not one of " + ", ".join(f"'{name}'" for name in names()),
+        ),
         (["--alpha", "1.5", "--dry-run"], "--alpha must lie in [0, 1]"),
         (["--languages", "de,fr", "--dry-run"], "unknown language code(s) fr"),
         (["--languages", "de,", "--dry-run"], "has an empty entry"),
@@ -85,7 +114,7 @@ def test_choices_are_case_insensitive_and_alpha_defaults_for_hybrid(
     lines = [json.loads(line) for line in (out / "batches.jsonl").read_text().splitlines()]
     assert {line["type"] for line in lines} == {"mono"}
     help_text = runner.invoke(app, ["train", "--help"], env={"COLUMNS": "80"}).output
-    assert "<mono|cross|hybrid>" in help_text and "<auto|fp32|bf16|fp16>" in help_text
+    assert f"<{'|'.join(names())}>" in help_text and "<auto|fp32|bf16|fp16>" in help_text
 
 
 def test_an_impossible_precision_fails_before_any_model_loads(

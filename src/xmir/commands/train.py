@@ -1,4 +1,4 @@
-"""``xmir train``: fine-tune an encoder with mono / cross / hybrid batches (or plan only)."""
+"""``xmir train``: fine-tune an encoder with a batch strategy of the registry (or plan only)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from xmir.commands.common import console, named_dataset, parse_languages, user_e
 from xmir.data.datasets import training_names
 from xmir.data.parallel import TRAIN_FORMATS
 from xmir.errors import XmirError
+from xmir.train import strategies as registry
 from xmir.train.config import LR_SCHEDULES, PRECISIONS, REPORT_TO
-from xmir.train.samplers import STRATEGIES
+from xmir.train.strategies import DEFAULT_ALPHA, alpha_names
 
 # Fixed choices: --help lists them and they are matched case-insensitively.
-StrategyChoice = Literal[STRATEGIES]  # type: ignore[valid-type]
+StrategyChoice = Literal[registry.names()]  # type: ignore[valid-type]
 FormatChoice = Literal[TRAIN_FORMATS]  # type: ignore[valid-type]
 PositiveChoice = Literal["paragraph", "sentence"]
 PrecisionChoice = Literal[PRECISIONS]  # type: ignore[valid-type]
 ScheduleChoice = Literal[LR_SCHEDULES]  # type: ignore[valid-type]
 ReportChoice = Literal[REPORT_TO]  # type: ignore[valid-type]
-DEFAULT_ALPHA = 0.5
 DEFAULT_WARMUP_RATIO = 0.1
 
 
@@ -42,12 +42,17 @@ def train_command(
     ],
     strategy: Annotated[
         StrategyChoice,
-        typer.Option(case_sensitive=False, help="mono (X-X), cross (X-Y) or hybrid batches."),
-    ] = "hybrid",
+        typer.Option(
+            case_sensitive=False,
+            help="; ".join(f"{s.name}: {s.help}" for s in registry.STRATEGIES.values()) + ".",
+        ),
+    ] = registry.DEFAULT_STRATEGY,
     alpha: Annotated[
         float | None,
         typer.Option(
-            help=f"hybrid only: probability that a step is monolingual [default: {DEFAULT_ALPHA}]"
+            help=f"{', '.join(alpha_names())} only: the probability that a "
+            + " / ".join(f"{registry.STRATEGIES[name].unit} ({name})" for name in alpha_names())
+            + f" is monolingual [default: {DEFAULT_ALPHA}]"
         ),
     ] = None,
     batch_size: Annotated[
@@ -200,7 +205,7 @@ def train_command(
         int | None, typer.Option(help="--dry-run: plan for this many data-parallel ranks.")
     ] = None,
 ) -> None:
-    """Fine-tune a dual encoder on parallel data with mono / cross / hybrid batches.
+    """Fine-tune a dual encoder on parallel data with a batch strategy (--strategy).
 
     Data parallel: run the same command under torchrun or accelerate launch (e.g.
     torchrun --nproc-per-node N --no-python xmir train ...); every rank trains on its
@@ -269,10 +274,12 @@ def train_command(
 def check_applicable(config: Any, explicit: dict[str, bool], *, dry_run: bool) -> None:
     """Refuse an option that would be silently ignored, saying why (``explicit``: whether each
     option was given on the command line, for those whose default is indistinguishable)."""
-    if explicit["--alpha"] and config.strategy != "hybrid":
+    chosen = registry.get_strategy(config.strategy)
+    if explicit["--alpha"] and not chosen.takes_alpha:
+        kind = "monolingual" if chosen.mono_probability == 1.0 else "cross-lingual"
         raise XmirError(
-            f"--alpha applies to --strategy hybrid only (every {config.strategy} batch is "
-            f"{'monolingual' if config.strategy == 'mono' else 'cross-lingual'}); drop --alpha"
+            f"--alpha applies to --strategy {' or '.join(alpha_names())} only (every "
+            f"{config.strategy} batch is {kind}); drop --alpha"
         )
     if explicit["--warmup-ratio"] and config.fixed_warmup_steps is not None:
         raise XmirError("give --warmup-steps or --warmup-ratio, not both")
@@ -322,18 +329,18 @@ def _train(config: Any, resume: bool) -> None:
 def print_mix(plan: dict[str, Any]) -> None:
     """The realised batch mix as Rich tables: batch types, then one row per language."""
     mix = plan["realised_mix"]
-    overview = Table(title="realised batch mix")
-    for column in ("steps", "mono", "cross", "realised alpha", "global batch", "ranks"):
+    overview = Table(title="realised batch mix", caption="realised alpha: monolingual pair share")
+    for column in ("steps", "mono", "cross", "mixed", "realised alpha", "global batch", "ranks"):
         overview.add_column(column, justify="right")
     overview.add_row(
-        str(mix["steps"]),
-        str(mix["mono_steps"]),
-        str(mix["cross_steps"]),
+        *(str(mix[key]) for key in ("steps", "mono_steps", "cross_steps", "mixed_steps")),
         f"{mix['realised_alpha']:.3f}" if mix["realised_alpha"] is not None else "-",
         str(plan["global_batch_size"]),
         str(plan["world_size"]),
     )
     console.print(overview)
+    if mix["mixed_steps"]:  # batches holding both kinds of pair
+        console.print(f"{mix['mono_pairs']} of {mix['pairs']} pairs monolingual, the rest cross")
     as_query: dict[str, int] = {}
     as_passage: dict[str, int] = {}
     for pair, count in mix["cross_pairs_per_language_pair"].items():
@@ -342,13 +349,15 @@ def print_mix(plan: dict[str, Any]) -> None:
         as_passage[passage_lang] = as_passage.get(passage_lang, 0) + count
     items = plan["data"]["items_per_language"]
     languages = Table(title="per language")
-    for column in ("lang", "items", "mono steps", "cross pairs as query", "cross pairs as passage"):
+    columns = ("lang", "items", "mono steps", "mono pairs")
+    for column in (*columns, "cross pairs as query", "cross pairs as passage"):
         languages.add_column(column, justify="right" if column != "lang" else "left")
     for lang in plan["languages"]:
         languages.add_row(
             lang,
             str(items.get(lang, 0)),
             str(mix["mono_steps_per_language"].get(lang, 0)),
+            str(mix["mono_pairs_per_language"].get(lang, 0)),
             str(as_query.get(lang, 0)),
             str(as_passage.get(lang, 0)),
         )

@@ -14,9 +14,12 @@ from xmir.errors import XmirError
 def summarise_batches(path: Path, max_step: int | None = None) -> dict[str, Any]:
     """Counts that show what the sampler really did: batch types, languages, pairs.
 
-    ``mono_share`` is the share of (step, rank) batches that were monolingual; the language
-    shares are over all (query, passage) pairs. ``max_step`` keeps the first steps only (the
-    mix a shorter budget's snapshot was trained on); a ``.gz`` file is read as well.
+    ``mono_share`` and ``mixed_share`` are the shares of (step, rank) batches that were
+    monolingual, and that mixed monolingual and cross-lingual pairs (``mixed`` strategy);
+    ``same_language_pair_share`` is the share of monolingual pairs, the realised alpha of every
+    strategy (the monolingual-batch share too, for the batch-level ones); the language shares
+    are over all (query, passage) pairs. ``max_step`` keeps the first steps only (the mix a
+    shorter budget's snapshot was trained on); a ``.gz`` file is read as well.
     """
     types: Counter[str] = Counter()
     query_langs: Counter[str] = Counter()
@@ -58,6 +61,7 @@ def summarise_batches(path: Path, max_step: int | None = None) -> dict[str, Any]
         "batches": batches,
         "pairs": pairs,
         "mono_share": types["mono"] / batches if batches else None,
+        "mixed_share": types["mixed"] / batches if batches else None,
         "same_language_pair_share": same_language_pairs / pairs if pairs else None,
         "query_language_share": _shares(query_langs),
         "passage_language_share": _shares(passage_langs),

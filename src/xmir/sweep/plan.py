@@ -1,8 +1,8 @@
 """A validated spec -> the ordered list of runs, each with a stable, readable id.
 
 Order: model by model (ladder order), the untrained baseline first, then batch size, then
-strategy (spec order; hybrid once per alpha), then seed. The order and the ids depend only
-on the spec, so shards, resumes and reports always agree on what run ``X`` is.
+strategy (spec order; one that takes alpha once per alpha), then seed. The order and the ids
+depend only on the spec, so shards, resumes and reports always agree on what run ``X`` is.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from xmir.errors import XmirError
 from xmir.models.combined import COMBINE_KINDS
 from xmir.models.spec import model_label
 from xmir.sweep.spec import SweepSpec
+from xmir.train.strategies import CROSS, MONO, STRATEGIES, takes_alpha
 
 BASELINE = "none"
 # Strategies whose label carries alpha: hybrid batches, and the weight-average and score-ensemble
 # baselines built from the mono and cross models (``wavg0.5``, ``ensemble0.5``).
-ALPHA_LABELLED = ("hybrid", *COMBINE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class PlannedRun:
     run_id: str
     model: str
     model_label: str
-    strategy: str  # "none" (untrained baseline), "mono", "cross" or "hybrid"
+    strategy: str  # "none" (untrained baseline), a registry strategy or a combination kind
     alpha: float | None
     batch_size: int | None
     seed: int | None
@@ -63,7 +63,9 @@ class PlannedRun:
 def strategy_label(strategy: str, alpha: float | None) -> str:
     """The short name of a strategy as used in run ids and reports (``hybrid0.5``,
     ``wavg0.5``)."""
-    return f"{strategy}{alpha:g}" if strategy in ALPHA_LABELLED and alpha is not None else strategy
+    if strategy in STRATEGIES:
+        return STRATEGIES[strategy].label(alpha)
+    return f"{strategy}{alpha:g}" if strategy in COMBINE_KINDS and alpha is not None else strategy
 
 
 def build_plan(
@@ -123,7 +125,7 @@ def _seed_by_seed(
             for strategy in _strategies(spec)
         }
         runs += trained.values()
-        mono, cross = trained[("mono", None)], trained[("cross", None)]
+        mono, cross = trained[(MONO, None)], trained[(CROSS, None)]
         for kind in spec.combinations:
             for alpha in spec.hybrid_alphas:
                 run_id = f"{label}-{strategy_label(kind, alpha)}-b{batch}-s{seed}"
@@ -151,8 +153,8 @@ def _tuned(run: PlannedRun, rates: RateChooser | None) -> PlannedRun:
 def _strategies(spec: SweepSpec) -> list[tuple[str, float | None]]:
     expanded: list[tuple[str, float | None]] = []
     for strategy in spec.strategies:
-        if strategy == "hybrid":
-            expanded.extend(("hybrid", alpha) for alpha in spec.hybrid_alphas)
+        if takes_alpha(strategy):
+            expanded.extend((strategy, alpha) for alpha in spec.hybrid_alphas)
         else:
             expanded.append((strategy, None))
     return expanded

@@ -26,8 +26,16 @@ from pydantic import (
 from xmir.data.datasets import CORPUS, DATASETS, POOLED, dataset_names, training_names
 from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES
 from xmir.errors import XmirError
+from xmir.train import strategies as registry
 
-Strategy = Literal["mono", "cross", "hybrid"]
+
+def _known_strategy(value: str) -> str:
+    if value not in registry.STRATEGIES:
+        raise ValueError(f"unknown strategy {value!r}; use one of {', '.join(registry.names())}")
+    return value
+
+
+Strategy = Annotated[str, AfterValidator(_known_strategy)]  # a name of the strategy registry
 SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
 HUB_CORPUS = "hub"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -254,7 +262,10 @@ class SweepSpec(_Strict):
         description="a ladder name (see `xmir models`) or an explicit list of model specs"
     )
     strategies: list[Strategy] = Field(min_length=1)
-    hybrid_alphas: list[float] = Field(default_factory=lambda: [0.5])
+    hybrid_alphas: list[float] = Field(
+        default_factory=lambda: [registry.DEFAULT_ALPHA],
+        description="the alphas of every strategy that takes one (one run each)",
+    )
     batch_sizes: list[int] = Field(min_length=1)
     seeds: list[int] = Field(min_length=1)
     train_data: str = "mlqa-r"
@@ -387,7 +398,8 @@ class SweepSpec(_Strict):
         if not self.combinations:
             return self
         _no_duplicates(self.combinations, "combinations")
-        missing = [s for s in ("mono", "cross", "hybrid") if s not in self.strategies]
+        parts = (registry.MONO, registry.CROSS, registry.HYBRID)
+        missing = [s for s in parts if s not in self.strategies]
         if missing:
             raise ValueError(
                 f"combinations: need mono and cross (to combine) and hybrid (its alphas); "
@@ -416,10 +428,12 @@ class SweepSpec(_Strict):
 
     @model_validator(mode="after")
     def _alphas_need_hybrid(self) -> SweepSpec:
-        if "hybrid_alphas" in self.model_fields_set and "hybrid" not in self.strategies:
-            raise ValueError("hybrid_alphas: set, but strategies has no 'hybrid'")
-        if "hybrid" in self.strategies and not self.hybrid_alphas:
-            raise ValueError("hybrid_alphas: empty, but strategies has 'hybrid'")
+        with_alpha = [s for s in self.strategies if registry.takes_alpha(s)]
+        if "hybrid_alphas" in self.model_fields_set and not with_alpha:
+            names = " or ".join(repr(name) for name in registry.alpha_names())
+            raise ValueError(f"hybrid_alphas: set, but strategies has no {names}")
+        if with_alpha and not self.hybrid_alphas:
+            raise ValueError(f"hybrid_alphas: empty, but strategies has {with_alpha[0]!r}")
         same = [
             e.dataset
             for e in self.eval

@@ -16,6 +16,7 @@ from typing import Any
 from xmir.sweep.layout import FINISHED, SweepLayout, read_json, read_status
 from xmir.sweep.plan import PlannedRun, RateChooser, run_budget
 from xmir.sweep.prepare import Sweep
+from xmir.train.strategies import parse_label, takes_alpha
 
 SETTINGS = ("mono", "cross", "multi")
 CRITERION = "mean of mono, cross and multi mAP on the held-out development split"
@@ -131,16 +132,21 @@ def tuned_cells(tuning: list[tuple[Sweep, SweepLayout]]) -> dict[CellKey, TunedC
 
 
 def cell_for(cells: dict[CellKey, TunedCell], run: PlannedRun) -> TunedCell | None:
-    """The tuned cell of ``run``: its own (model, strategy, batch size), or, for a hybrid
-    alpha that was not tuned, the one hybrid alpha that was (the frontier's alphas share the
-    rate chosen for it)."""
+    """The tuned cell of ``run``: its own (model, strategy, batch size), or, for an alpha that
+    was not tuned, the one alpha of the same strategy that was (the frontier's alphas share
+    the rate chosen for it)."""
     batch = int(run.batch_size or 0)
     own = cells.get((run.model, run.strategy_label, batch))
-    if own is not None or run.strategy != "hybrid":
+    if own is not None or not takes_alpha(run.strategy):
         return own
-    hybrids = [c for k, c in cells.items() if k[0] == run.model and k[2] == batch
-               and k[1].startswith("hybrid")]  # fmt: skip
-    return hybrids[0] if len(hybrids) == 1 else None
+    siblings = [c for k, c in cells.items() if k[0] == run.model and k[2] == batch
+                and _strategy_of(k[1]) == run.strategy]  # fmt: skip
+    return siblings[0] if len(siblings) == 1 else None
+
+
+def _strategy_of(label: str) -> str | None:
+    parsed = parse_label(label)
+    return None if parsed is None else parsed[0].name
 
 
 def rate_chooser(cells: dict[CellKey, TunedCell]) -> RateChooser:

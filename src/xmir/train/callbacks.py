@@ -22,22 +22,24 @@ __all__ = [
     "MixProgressCallback",
     "SnapshotCallback",
 ]
-from xmir.train.samplers import GlobalBatch
+from xmir.train.sampling import GlobalBatch
 
 
 class MixProgressCallback(TrainerCallback):
-    """One tqdm bar (main process only): last logged loss, this step's batch, mono share."""
+    """One tqdm bar (main process only): last logged loss, this step's batch, and the share
+    of monolingual pairs so far."""
 
     def __init__(self, batches: Sequence[GlobalBatch]) -> None:
         self.batches = batches
         self.bar: tqdm | None = None
         self.loss: float | None = None
-        self.mono_done = 0
+        self.mono_pairs = self.pairs = 0
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control, **kwargs):
         if state.is_world_process_zero:
             done = state.global_step
-            self.mono_done = sum(batch.kind == "mono" for batch in self.batches[:done])
+            self.mono_pairs = sum(batch.mono_pairs for batch in self.batches[:done])
+            self.pairs = sum(len(batch.pairs) for batch in self.batches[:done])
             self.bar = tqdm(total=state.max_steps, initial=done, desc="train", unit="step")
 
     def on_log(self, args, state, control, logs: dict[str, float] | None = None, **kwargs):
@@ -48,11 +50,12 @@ class MixProgressCallback(TrainerCallback):
         if self.bar is None or not 0 < state.global_step <= len(self.batches):
             return
         batch = self.batches[state.global_step - 1]
-        self.mono_done += batch.kind == "mono"
-        label = f"mono:{batch.pairs[0].query_lang}" if batch.kind == "mono" else "cross"
+        self.mono_pairs += batch.mono_pairs
+        self.pairs += len(batch.pairs)
+        label = f"mono:{batch.pairs[0].query_lang}" if batch.kind == "mono" else batch.kind
         postfix: dict[str, Any] = {
             "batch": label,
-            "mono": f"{self.mono_done / state.global_step:.2f}",
+            "mono": f"{self.mono_pairs / max(self.pairs, 1):.2f}",
         }
         if self.loss is not None:
             postfix["loss"] = f"{self.loss:.4f}"

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from xmir.errors import XmirError
-from xmir.train.samplers import STRATEGIES
+from xmir.train.sampling import check_alpha
+from xmir.train.strategies import DEFAULT_ALPHA, DEFAULT_STRATEGY, get_strategy
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LR_SCHEDULES = ("linear", "constant")
@@ -40,8 +41,8 @@ class TrainConfig:
     model: str
     train_data: str
     out: Path
-    strategy: str = "hybrid"
-    alpha: float = 0.5
+    strategy: str = DEFAULT_STRATEGY
+    alpha: float = DEFAULT_ALPHA
     batch_size: int = 32
     steps: int | None = None
     epochs: int | None = None
@@ -84,12 +85,8 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise :class:`XmirError` on the first impossible setting."""
-        if self.strategy not in STRATEGIES:
-            raise XmirError(
-                f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}"
-            )
-        if not 0.0 <= self.alpha <= 1.0:
-            raise XmirError(f"--alpha must lie in [0, 1], got {self.alpha}")
+        get_strategy(self.strategy)
+        check_alpha(self.alpha)
         if self.steps is not None and self.epochs is not None:
             raise XmirError("give --steps or --epochs, not both")
         if self.lr_schedule not in LR_SCHEDULES:

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xmir.train.strategies import get_strategy
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -69,7 +71,8 @@ def describe(model: SentenceTransformer, metadata: dict[str, Any]) -> None:
 
 def strategy_words(config: dict[str, Any]) -> str:
     """``hybrid batches (alpha 0.5)``, ``mono batches``, ``cross batches``."""
-    alpha = f" (alpha {config['alpha']:g})" if config["strategy"] == "hybrid" else ""
+    takes_alpha = get_strategy(config["strategy"]).takes_alpha
+    alpha = f" (alpha {config['alpha']:g})" if takes_alpha else ""
     return f"{config['strategy']} batches{alpha}"
 
 
@@ -82,8 +85,7 @@ def xmir_section(metadata: dict[str, Any], mix: dict[str, Any]) -> str:
         "",
         f"Fine-tuned from `{trained['base_model']['name']}` with xmir "
         f"{metadata['versions'].get('xmir', '')} on {_data_names(trained)} using "
-        f"{strategy_words(config)}: every batch is monolingual (all pairs in one language) "
-        "or cross-lingual (query and passage in different languages).",
+        f"{strategy_words(config)}: {get_strategy(config['strategy']).help}.",
         "",
         "### Licences",
         "",
@@ -112,15 +114,28 @@ def xmir_section(metadata: dict[str, Any], mix: dict[str, Any]) -> str:
         "",
         "### Realised batch mix",
         "",
-        f"{mix['mono_steps']} monolingual and {mix['cross_steps']} cross-lingual steps "
-        f"(realised alpha {_share(mix['realised_alpha'])}).",
+        _mix_sentence(mix),
         "",
-        "| language | monolingual steps |",
-        "|---|---|",
-        *[f"| {lang} | {n} |" for lang, n in sorted(mix["mono_steps_per_language"].items())],
+        "| language | monolingual steps | monolingual pairs |",
+        "|---|---|---|",
+        *[
+            f"| {lang} | {n} | {mix['mono_pairs_per_language'][lang]} |"
+            for lang, n in sorted(mix["mono_steps_per_language"].items())
+        ],
         "",
     ]
     return "\n".join(lines)
+
+
+def _mix_sentence(mix: dict[str, Any]) -> str:
+    """Batch counts, and for batches that mix both kinds of pair, the monolingual pairs."""
+    counts = f"{mix['mono_steps']} monolingual and {mix['cross_steps']} cross-lingual steps"
+    if mix.get("mixed_steps"):
+        counts = (
+            f"{mix['mixed_steps']} steps mixing monolingual and cross-lingual pairs, "
+            f"{mix['mono_pairs']} of {mix['pairs']} pairs monolingual"
+        )
+    return f"{counts} (realised alpha {_share(mix['realised_alpha'])})."
 
 
 def _share(value: float | None) -> str:

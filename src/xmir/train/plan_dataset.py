@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
-from xmir.train.samplers import GlobalBatch, ItemPool
+from xmir.train.sampling import GlobalBatch, ItemPool
 
 if TYPE_CHECKING:
     from datasets import Dataset

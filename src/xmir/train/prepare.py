@@ -23,13 +23,14 @@ from xmir.data.parallel import ParallelData, load_training_data
 from xmir.errors import XmirError
 from xmir.io import atomic_write_text
 from xmir.train.config import TrainConfig
-from xmir.train.samplers import (
-    BatchPlanner,
+from xmir.train.sampling import (
+    BatchSampler,
     GlobalBatch,
     ItemPool,
     batch_records,
     summarise_mix,
 )
+from xmir.train.strategies import build_sampler
 
 BATCHES_NAME = "batches.jsonl"
 
@@ -41,7 +42,7 @@ class PreparedRun:
     config: TrainConfig
     data: ParallelData
     pool: ItemPool
-    planner: BatchPlanner
+    planner: BatchSampler
     batches: list[GlobalBatch]
     world_size: int
     overlap: dict[str, Any]
@@ -95,7 +96,7 @@ def prepare_run(config: TrainConfig, world_size: int = 1) -> PreparedRun:
     )
     overlap, data = guard_zero_shot(config, data)
     pool = ItemPool(data.items, config.languages)
-    planner = BatchPlanner(
+    planner = build_sampler(
         pool,
         config.strategy,
         batch_size=config.batch_size,

@@ -71,7 +71,7 @@ from xmir.train.prepare import (
     prepare_run,
     write_batches,
 )
-from xmir.train.samplers import GlobalBatch, summarise_mix
+from xmir.train.sampling import GlobalBatch, summarise_mix
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -124,14 +124,19 @@ class XmirTrainer(SentenceTransformerTrainer):
 
 
 def mix_so_far(batches: Sequence[GlobalBatch], step: int) -> dict[str, float]:
-    """The realised batch mix of steps 1..``step``, as logged scalars."""
-    kinds = Counter(batch.kind for batch in batches[:step])
-    done = max(sum(kinds.values()), 1)
-    return {
-        "batch_mix/mono_share": round(kinds["mono"] / done, 4),
+    """The realised batch mix of steps 1..``step``, as logged scalars; ``mono_share`` is the
+    share of monolingual pairs (of monolingual steps, under a batch-level strategy)."""
+    done = batches[:step]
+    kinds = Counter(batch.kind for batch in done)
+    pairs = max(sum(len(batch.pairs) for batch in done), 1)
+    logged = {
+        "batch_mix/mono_share": round(sum(batch.mono_pairs for batch in done) / pairs, 4),
         "batch_mix/mono_steps": kinds["mono"],
         "batch_mix/cross_steps": kinds["cross"],
     }
+    if kinds["mixed"]:
+        logged["batch_mix/mixed_steps"] = kinds["mixed"]
+    return logged
 
 
 # ----------------------------------------------------------------------------- building blocks
