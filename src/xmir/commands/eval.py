@@ -11,6 +11,7 @@ from rich.table import Table
 from xmir.commands.common import console, parse_languages, user_errors, write_and_print_result
 from xmir.errors import XmirError
 from xmir.evaluate.corpus_search import SEARCH_METHODS
+from xmir.output_guard import check_output_file, is_xmir_result
 
 LAREQA_DATASETS = ("xquad-r", "mlqa-r")
 MIRACL_DATASET = "miracl"
@@ -21,17 +22,11 @@ DEFAULT_RESULTS = Path("results")
 
 def check_output_path(out: Path | None, dataset: str, model: str) -> Path:
     """The result file: ``out``, or a new ``results/<dataset>-<model>.json``; fails before any
-    work when it could not be written."""
+    work when it could not be written or would replace a file that is not an xmir result."""
     if out is None:
         out = default_output(dataset, model)
         console.print(f"no --out given: the result will be written to {out}", highlight=False)
-    if out.is_dir():
-        raise XmirError(f"--out {out} is a directory; give a file name such as result.json")
-    parent = out.parent if str(out.parent) else Path(".")
-    existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
-    if not existing.is_dir() or not _writable(existing):
-        raise XmirError(f"--out {out}: cannot write into {existing}")
-    return out
+    return check_output_file(out, owned=is_xmir_result, what="an xmir result")
 
 
 def default_output(dataset: str, model: str, folder: Path = DEFAULT_RESULTS) -> Path:
@@ -44,12 +39,6 @@ def default_output(dataset: str, model: str, folder: Path = DEFAULT_RESULTS) -> 
     while path.exists():
         path, number = folder / f"{stem}-{number}.json", number + 1
     return path
-
-
-def _writable(folder: Path) -> bool:
-    import os
-
-    return os.access(folder, os.W_OK | os.X_OK)
 
 
 @user_errors

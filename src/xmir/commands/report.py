@@ -33,8 +33,11 @@ def report_command(
 
 def write_and_print_report(sweep_dir: Path, out: Path | None, *, html: bool = True) -> None:
     """Build the report of ``sweep_dir`` into ``out`` and print its table and answer."""
+    from xmir.output_guard import check_output_folder, is_report_folder
     from xmir.sweep.report import build_report
 
+    out = out if out is not None else Path(sweep_dir) / "report"
+    check_output_folder(out, owned=is_report_folder, what="an xmir report")
     report = build_report(sweep_dir, out, html=html)
     print_main_table(report.table, many_batches=len(report.summary.batch_sizes()) > 1)
     for paragraph in report.answer:

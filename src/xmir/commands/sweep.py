@@ -97,6 +97,8 @@ def sweep_command(
                 f"Study: {len(sweeps)} sweeps, still to run: [bold]{format_duration(sum(todo))}[/]."
             )
         return
+    writes_report = report and chosen_shard is None
+    check_output_folders(root, folders, with_report=writes_report)
     layouts = [prepare_output(s, f) for s, f in zip(sweeps, folders, strict=True)]
     env = {DATA_DIR_ENV: str(data_dir.expanduser().resolve())} if data_dir else {}
     options = RunnerOptions(keep_models=keep_models, shard=chosen_shard, env=env)
@@ -110,12 +112,23 @@ def sweep_command(
         )
         with _ProgressEvents(len(selected)) as events:
             outcomes += run_sweep(sweep, layout, options, events)
-    writes_report = report and chosen_shard is None
     _print_summary(outcomes, root, report_follows=writes_report)
     if writes_report:
         write_and_print_report(root, None)
     if any(o.state == FAILED for o in outcomes):
         raise typer.Exit(code=1)
+
+
+def check_output_folders(root: Path, folders: list[Path], *, with_report: bool) -> None:
+    """Every folder the sweep will write (the study root, each sweep, the report), checked
+    before the first one is written."""
+    from xmir.output_guard import check_output_folder, is_report_folder
+    from xmir.sweep.prepare import check_output_dir
+
+    for folder in dict.fromkeys([root, *folders]):
+        check_output_dir(folder)
+    if with_report:
+        check_output_folder(root / "report", owned=is_report_folder, what="an xmir report")
 
 
 def _first_repeat(names: list[str]) -> str:
