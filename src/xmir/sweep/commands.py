@@ -19,6 +19,8 @@ from xmir.train.config import SNAPSHOT_DIR
 # The same interpreter as the sweep, so a run uses exactly this installation of xmir.
 DEFAULT_CLI: tuple[str, ...] = (sys.executable, "-m", "xmir")
 MODEL_DIR = "model"
+# A run saves a checkpoint at least this often, so an interrupted short run resumes.
+SWEEP_SAVE_EVERY = 16
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def train_args(
     if budget.eval_at:
         args += ["--snapshot-at", ",".join(map(str, budget.eval_at))]
     args += ["--seed", str(run.seed), "--out", str(model_dir)]
+    args += ["--save-every", str(min(SWEEP_SAVE_EVERY, budget.steps))]
     if budget.freeze_embeddings:
         args.append("--freeze-embeddings")
     if budget.beta2_reference_batch is not None:
