@@ -25,12 +25,23 @@ def save_with_card(
 ) -> None:
     """``model.save`` with its model card, described by the run ``metadata`` and the realised
     batch ``mix`` of the saved weights."""
+    set_usage_prompts(model, metadata["model"])
     with _quiet_card(model):
         describe(model, metadata)
         model.save(str(folder), create_model_card=True)
     readme = Path(folder) / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
     readme.write_text(text.rstrip("\n") + "\n\n" + xmir_section(metadata, mix), encoding="utf-8")
+
+
+def set_usage_prompts(model: SentenceTransformer, record: dict[str, Any]) -> None:
+    """Give ``encode_query`` and ``encode_document`` the prefixes the model was trained and is
+    evaluated with: sentence-transformers otherwise adds an empty ``document`` prompt, which
+    ``encode_document`` prefers to ``passage``."""
+    query, passage = record.get("query_prefix") or "", record.get("passage_prefix") or ""
+    model.prompts.update(query=query, document=passage)
+    if passage:
+        model.prompts["passage"] = passage
 
 
 @contextmanager
