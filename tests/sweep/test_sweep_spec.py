@@ -197,3 +197,57 @@ def test_a_missing_data_dir_is_refused_before_any_run(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "is not a folder" in result.output
     assert not out.exists()
+
+
+def _spec_text(**changes: Any) -> str:
+    return yaml.safe_dump(valid_spec(**changes), sort_keys=False)
+
+
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "twice.yaml"
+    spec.write_text(_spec_text() + "seeds: [7]\n")
+    with pytest.raises(XmirError, match=r"twice.yaml: duplicate key 'seeds' \(lines \d+ and \d+\)"):
+        load_spec(spec)
+    nested = tmp_path / "nested.yaml"
+    nested.write_text(_spec_text(budget={"steps": 3}).replace("steps: 3", "steps: 3\n  steps: 4"))
+    with pytest.raises(XmirError, match="duplicate key 'steps'"):
+        load_spec(nested)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("stratgies", ["mono"], "stratgies: unknown field; did you mean 'strategies'?"),
+        ("seed", [0], "seed: unknown field; did you mean 'seeds'?"),
+        ("hybrid_alpha", [0.5], "hybrid_alpha: unknown field; did you mean 'hybrid_alphas'?"),
+        ("colour", "red", "colour: unknown field (check the spelling)"),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_closest_valid_key(
+    tmp_path: Path, key: str, value: Any, expected: str
+) -> None:
+    payload = valid_spec()
+    intended = {"stratgies": "strategies", "seed": "seeds"}.get(key)
+    if intended:  # the misspelt key replaces the right one, which is then also missing
+        payload.pop(intended)
+    payload[key] = value
+    spec = tmp_path / "typo.yaml"
+    spec.write_text(yaml.safe_dump(payload))
+    with pytest.raises(XmirError) as error:
+        load_spec(spec)
+    assert f"typo.yaml: {expected}" in str(error.value)
+
+
+def test_nested_unknown_keys_are_matched_within_their_section() -> None:
+    with pytest.raises(XmirError, match=r"budget\.stepz: unknown field; did you mean 'steps'\?"):
+        parse_spec(valid_spec(budget={"stepz": 3}))
+    miracl = {"dataset": "miracl", "corpus": "hub", "languags": ["sw"]}
+    with pytest.raises(XmirError, match=r"eval\[0\]\.languags: .*did you mean 'languages'\?"):
+        parse_spec(valid_spec(eval=[miracl]))
+
+
+def test_an_unsafe_tag_is_named_as_such(tmp_path: Path) -> None:
+    spec = tmp_path / "tagged.yaml"
+    spec.write_text(_spec_text().replace("name: tiny", "name: !!python/name:os.getcwd"))
+    with pytest.raises(XmirError, match=r"unsafe YAML tag !!python/name:os\.getcwd refused"):
+        load_spec(spec)
