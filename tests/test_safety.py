@@ -66,3 +66,18 @@ def test_a_spec_cannot_run_code(tmp_path: Path) -> None:
     ):
         load_spec(spec)
     assert not marker.exists()
+
+
+def test_a_folder_asking_for_remote_code_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from xmir.models.registry import load_model
+
+    folder = tmp_path / "custom"
+    shutil.copytree(tiny_model_dir, folder)
+    config = folder / "sentence_bert_config.json"
+    settings = json.loads(config.read_text())
+    config.write_text(json.dumps({**settings, "trust_remote_code": True}))
+    with pytest.raises(XmirError, match=r"sentence_bert_config\.json sets trust_remote_code"):
+        load_model(str(folder))

@@ -36,7 +36,7 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
+from xmir.io import atomic_write_json, give_normal_modes
 from xmir.licenses import trained_model_licence
 from xmir.output_guard import check_output_folder, is_plan_folder, is_train_folder
 from xmir.provenance import library_versions, utc_now
@@ -467,6 +467,7 @@ def save_model_atomically(
         shutil.rmtree(staging)
     try:
         save_with_card(model, staging, metadata, mix)
+        give_normal_modes(staging)
         for entry in sorted(staging.iterdir()):
             target = out / entry.name
             if target.is_dir() and not target.is_symlink():
