@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from xmir.commands.common import console, user_errors
+from xmir.errors import XmirError
 from xmir.sweep.table import MainTable, format_cell, row_label
 
 
@@ -36,6 +37,8 @@ def write_and_print_report(sweep_dir: Path, out: Path | None, *, html: bool = Tr
     from xmir.output_guard import check_output_folder, is_report_folder
     from xmir.sweep.report import build_report
 
+    if not Path(sweep_dir).is_dir():
+        raise XmirError(f"{sweep_dir}: no such folder; give a folder made by `xmir sweep`")
     out = out if out is not None else Path(sweep_dir) / "report"
     check_output_folder(out, owned=is_report_folder, what="an xmir report")
     report = build_report(sweep_dir, out, html=html)
