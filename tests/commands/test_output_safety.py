@@ -106,6 +106,7 @@ def test_eval_checks_its_output_before_any_work(tmp_path: Path, no_model_loading
 
 
 def test_report_checks_its_output_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "sweep").mkdir()  # not a sweep: the output is refused before it is read
     a_file = tmp_path / "report.txt"
     a_file.write_text("mine")
     _refused(["report", str(tmp_path / "sweep"), "--out", str(a_file)], "is a file, not a")
