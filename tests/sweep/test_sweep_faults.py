@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 RUN = "model-hybrid0.5-b4-s0"
-TIMING = ("time_s", "started", "finished", "seconds", "versions", "resumed_from")
 
 
 def _spec(model: Path) -> dict[str, object]:
@@ -42,27 +41,21 @@ def _env(data_dir: Path, cache: Path) -> dict[str, str]:
     return {**os.environ, "XMIR_DATA_DIR": str(data_dir), "XMIR_CACHE_DIR": str(cache)}
 
 
-def _strip(value: object) -> object:
-    """A result without what differs between any two runs (times, versions, resumes)."""
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in TIMING}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
-
-
 def _outcome(out: Path) -> dict[str, object]:
-    """What a finished sweep produced: each evaluation and run result, and the report table."""
+    """What a finished sweep produced, less what differs between any two sweeps (folders,
+    times, cache hits): the trained weights, the scores and the report table."""
     from xmir.sweep.layout import read_json
 
     run = out / "runs" / RUN
-    found: dict[str, object] = {
-        "result": _strip(read_json(run / "result.json")),
-        "eval": _strip(read_json(run / "eval-xquad-r.json")),
+    result, evaluation = read_json(run / "result.json"), read_json(run / "eval-xquad-r.json")
+    assert result is not None and evaluation is not None
+    return {
+        "config": result["config"],
+        "weights": result["model"]["weights_sha256"],
+        "batch_mix": result["train"]["batch_mix"],
+        "scores": {k: evaluation[k] for k in ("settings", "bias", "variants", "prefixes")},
         "csv": (out / "report" / "results.csv").read_text(encoding="utf-8"),
     }
-    assert found["result"] is not None and found["eval"] is not None
-    return found
 
 
 @pytest.fixture(scope="module")
