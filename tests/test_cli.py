@@ -59,3 +59,27 @@ def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"xmir {xmir.__version__}"
+
+
+@pytest.mark.parametrize("names", [(), ("eval",), ("train",), ("sweep",), ("report",)])
+def test_dash_h_is_help(names: tuple[str, ...]) -> None:
+    short = CliRunner().invoke(app, [*names, "-h"], env=NARROW)
+    assert short.exit_code == 0, short.output
+    assert short.output == _help(*names)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["trian"], "No such command 'trian'. Did you mean 'train'?"),
+        (["eval", "--model", "x"], "Missing option '--dataset'"),
+        (["eval", "--model", "x", "--dataset", "xquad-r", "--lerning", "1"], "No such option"),
+        (["train", "--model", "x", "--train-data", "y", "--out", "o", "--strategy", "z"], "'z'"),
+        (["eval", "--model", "x", "--dataset", "xquad-r", "--batch-size", "two"], "'--batch-size'"),
+    ],
+)
+def test_a_usage_error_is_one_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith("error: ")
+    assert message in result.output

@@ -61,6 +61,23 @@ def test_a_spec_cannot_run_code(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     spec = tmp_path / "evil.yaml"
     spec.write_text(f"name: !!python/object/apply:os.system ['touch {marker}']\n")
-    with pytest.raises(XmirError, match="not valid YAML"):
+    with pytest.raises(
+        XmirError, match=r"unsafe YAML tag !!python/object/apply:os\.system refused"
+    ):
         load_spec(spec)
     assert not marker.exists()
+
+
+def test_a_folder_asking_for_remote_code_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from xmir.models.registry import load_model
+
+    folder = tmp_path / "custom"
+    shutil.copytree(tiny_model_dir, folder)
+    config = folder / "sentence_bert_config.json"
+    settings = json.loads(config.read_text())
+    config.write_text(json.dumps({**settings, "trust_remote_code": True}))
+    with pytest.raises(XmirError, match=r"sentence_bert_config\.json sets trust_remote_code"):
+        load_model(str(folder))

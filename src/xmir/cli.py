@@ -6,13 +6,48 @@ whole option names at any terminal width, where Rich's option table cuts names a
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 import xmir
 
+
+class XmirGroup(TyperGroup):
+    """The command group: a mistyped or missing option is reported in one line (exit 2),
+    like every other user error, instead of Click's usage block."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except typer.TyperException as error:
+            raise _one_line(error) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except typer.TyperException as error:
+            raise _one_line(error) from None
+
+
+def _one_line(error: typer.TyperException) -> typer.TyperException:
+    """Give a usage error (exit code 2) a one-line ``show``; others pass unchanged."""
+    format_message = getattr(error, "format_message", None)
+    if getattr(error, "exit_code", None) != 2 or not callable(format_message):
+        return error
+    message = " ".join(str(format_message()).split())
+
+    def show(file: Any = None) -> None:
+        typer.echo(f"error: {message} (see --help)", err=True)
+
+    error.show = show  # type: ignore[attr-defined]
+    return error
+
+
 app = typer.Typer(
+    cls=XmirGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
     name="xmir",
     help="Train and evaluate multilingual dense retrievers (hybrid batches, LAReQA, MIRACL).",
     no_args_is_help=True,

@@ -32,6 +32,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def give_normal_modes(folder: Path) -> None:
+    """Give every file under ``folder`` a new file's usual mode (0666 less the umask): some
+    writers (safetensors) create their files readable by the owner alone."""
+    mode = 0o666 & ~_current_umask()
+    for path in Path(folder).rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, mode)
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

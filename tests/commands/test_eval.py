@@ -128,7 +128,7 @@ def test_without_out_the_result_goes_to_a_new_named_file(
 
 def test_unknown_model_and_intact_previous_result(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    out.write_text('{"previous": true}')
+    out.write_text('{"xmir_result": 1, "previous": true}')  # an earlier result: replaceable
     result = _eval(
         "--model",
         "no-such-model",
@@ -143,13 +143,13 @@ def test_unknown_model_and_intact_previous_result(data_dir: Path, tmp_path: Path
     )
     assert result.exit_code == 2
     assert "no-such-model" in result.output and "Traceback" not in result.output
-    assert json.loads(out.read_text()) == {"previous": True}
+    assert json.loads(out.read_text()) == {"xmir_result": 1, "previous": True}
 
 
 def test_output_that_is_a_directory_fails_before_work(tiny_model_dir: Path, tmp_path: Path) -> None:
     result = _eval("--model", str(tiny_model_dir), "--dataset", "xquad-r", "--out", str(tmp_path))
     assert result.exit_code == 2
-    assert "is a directory" in result.output
+    assert "is a folder; give a file name" in result.output
 
 
 def test_malformed_language_file(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -146,9 +146,9 @@ def test_yaml_errors_are_one_line(tmp_path: Path) -> None:
 def test_unwritable_output_is_refused(tmp_path: Path) -> None:
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    with pytest.raises(XmirError, match="exists and is not a folder"):
+    with pytest.raises(XmirError, match="is a file, not a folder"):
         check_output_dir(a_file)
-    with pytest.raises(XmirError, match="cannot write there"):
+    with pytest.raises(XmirError, match="is a file, not a folder"):
         check_output_dir(a_file / "below")
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -156,7 +156,7 @@ def test_unwritable_output_is_refused(tmp_path: Path) -> None:
     try:
         if not _really_read_only(locked):
             pytest.skip("running as a user who can write anywhere (root)")
-        with pytest.raises(XmirError, match="cannot write there"):
+        with pytest.raises(XmirError, match="cannot write into"):
             check_output_dir(locked)
     finally:
         locked.chmod(0o700)
@@ -201,3 +201,57 @@ def test_a_missing_data_dir_is_refused_before_any_run(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "is not a folder" in result.output
     assert not out.exists()
+
+
+def _spec_text(**changes: Any) -> str:
+    return yaml.safe_dump(valid_spec(**changes), sort_keys=False)
+
+
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "twice.yaml"
+    spec.write_text(_spec_text() + "seeds: [7]\n")
+    with pytest.raises(XmirError, match=r"twice.yaml: duplicate key 'seeds' \(lines \d+ and \d+\)"):
+        load_spec(spec)
+    nested = tmp_path / "nested.yaml"
+    nested.write_text(_spec_text(budget={"steps": 3}).replace("steps: 3", "steps: 3\n  steps: 4"))
+    with pytest.raises(XmirError, match="duplicate key 'steps'"):
+        load_spec(nested)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("stratgies", ["mono"], "stratgies: unknown field; did you mean 'strategies'?"),
+        ("seed", [0], "seed: unknown field; did you mean 'seeds'?"),
+        ("hybrid_alpha", [0.5], "hybrid_alpha: unknown field; did you mean 'hybrid_alphas'?"),
+        ("colour", "red", "colour: unknown field (check the spelling)"),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_closest_valid_key(
+    tmp_path: Path, key: str, value: Any, expected: str
+) -> None:
+    payload = valid_spec()
+    intended = {"stratgies": "strategies", "seed": "seeds"}.get(key)
+    if intended:  # the misspelt key replaces the right one, which is then also missing
+        payload.pop(intended)
+    payload[key] = value
+    spec = tmp_path / "typo.yaml"
+    spec.write_text(yaml.safe_dump(payload))
+    with pytest.raises(XmirError) as error:
+        load_spec(spec)
+    assert f"typo.yaml: {expected}" in str(error.value)
+
+
+def test_nested_unknown_keys_are_matched_within_their_section() -> None:
+    with pytest.raises(XmirError, match=r"budget\.stepz: unknown field; did you mean 'steps'\?"):
+        parse_spec(valid_spec(budget={"stepz": 3}))
+    miracl = {"dataset": "miracl", "corpus": "hub", "languags": ["sw"]}
+    with pytest.raises(XmirError, match=r"eval\[0\]\.languags: .*did you mean 'languages'\?"):
+        parse_spec(valid_spec(eval=[miracl]))
+
+
+def test_an_unsafe_tag_is_named_as_such(tmp_path: Path) -> None:
+    spec = tmp_path / "tagged.yaml"
+    spec.write_text(_spec_text().replace("name: tiny", "name: !!python/name:os.getcwd"))
+    with pytest.raises(XmirError, match=r"unsafe YAML tag !!python/name:os\.getcwd refused"):
+        load_spec(spec)

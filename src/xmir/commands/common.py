@@ -58,10 +58,11 @@ def named_dataset(value: str) -> str:
 
 
 def parse_languages(value: str | None) -> list[str] | None:
-    """``"ar,de"`` -> ``["ar", "de"]``; empty entries are an error."""
+    """``"ar,DE"`` -> ``["ar", "de"]`` (language codes match case-insensitively); empty
+    entries are an error."""
     if value is None:
         return None
-    languages = [part.strip() for part in value.split(",")]
+    languages = [part.strip().lower() for part in value.split(",")]
     if not all(languages):
         raise XmirError(f"--languages {value!r} has an empty entry; use e.g. ar,de,en")
     return languages

@@ -13,6 +13,7 @@ from xmir.data.datasets import CORPUS, POOLED, dataset_names, get_dataset
 from xmir.data.holdout import DEFAULT_FRACTION, SPLITS, Holdout
 from xmir.errors import XmirError
 from xmir.evaluate.corpus_search import SEARCH_METHODS
+from xmir.output_guard import check_output_file, is_xmir_result
 
 DatasetChoice = Literal[dataset_names()]  # type: ignore[valid-type]
 SearchChoice = Literal[SEARCH_METHODS]  # type: ignore[valid-type]
@@ -22,17 +23,11 @@ DEFAULT_RESULTS = Path("results")
 
 def check_output_path(out: Path | None, dataset: str, model: str) -> Path:
     """The result file: ``out``, or a new ``results/<dataset>-<model>.json``; fails before any
-    work when it could not be written."""
+    work when it could not be written or would replace a file that is not an xmir result."""
     if out is None:
         out = default_output(dataset, model)
         console.print(f"no --out given: the result will be written to {out}", highlight=False)
-    if out.is_dir():
-        raise XmirError(f"--out {out} is a directory; give a file name such as result.json")
-    parent = out.parent if str(out.parent) else Path(".")
-    existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
-    if not existing.is_dir() or not _writable(existing):
-        raise XmirError(f"--out {out}: cannot write into {existing}")
-    return out
+    return check_output_file(out, owned=is_xmir_result, what="an xmir result")
 
 
 def default_output(dataset: str, model: str, folder: Path = DEFAULT_RESULTS) -> Path:
@@ -45,12 +40,6 @@ def default_output(dataset: str, model: str, folder: Path = DEFAULT_RESULTS) -> 
     while path.exists():
         path, number = folder / f"{stem}-{number}.json", number + 1
     return path
-
-
-def _writable(folder: Path) -> bool:
-    import os
-
-    return os.access(folder, os.W_OK | os.X_OK)
 
 
 @user_errors

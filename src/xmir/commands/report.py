@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 
 from xmir.commands.common import console, user_errors
+from xmir.errors import XmirError
+from xmir.output_guard import check_output_folder, is_report_folder
 from xmir.report.build import build_report
 from xmir.report.figures import DATASET_TITLES
 from xmir.report.table import METRIC_HEADERS, MainTable, format_cell, row_label
@@ -35,6 +37,10 @@ def report_command(
 
 def write_and_print_report(sweep_dir: Path, out: Path | None, *, html: bool = True) -> None:
     """Build the report of ``sweep_dir`` into ``out`` and print its table and answer."""
+    if not Path(sweep_dir).is_dir():
+        raise XmirError(f"{sweep_dir}: no such folder; give a folder made by `xmir sweep`")
+    out = out if out is not None else Path(sweep_dir) / "report"
+    check_output_folder(out, owned=is_report_folder, what="an xmir report")
     report = build_report(sweep_dir, out, html=html)
     if report.table is not None and report.summary is not None:
         print_main_table(report.table, many_batches=len(report.summary.batch_sizes()) > 1)

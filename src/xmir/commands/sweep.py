@@ -14,12 +14,13 @@ from xmir.commands.common import console, err_console, user_errors
 from xmir.commands.report import write_and_print_report
 from xmir.commands.run_arguments import check_run_arguments
 from xmir.errors import XmirError
+from xmir.output_guard import check_output_folder, is_report_folder
 from xmir.paths import DATA_DIR_ENV
 from xmir.sweep.commands import Step
 from xmir.sweep.cost import cost_reference, format_duration
 from xmir.sweep.layout import SweepLayout, read_status
 from xmir.sweep.plan import PlannedRun, Shard
-from xmir.sweep.prepare import Sweep, plan_sweep, prepare_output
+from xmir.sweep.prepare import Sweep, check_output_dir, plan_sweep, prepare_output
 from xmir.sweep.runner import FAILED, RunnerOptions, RunOutcome, run_sweep
 from xmir.sweep.spec import SweepSpec, load_spec
 from xmir.sweep.tuning import rate_chooser, tuned_cells
@@ -101,6 +102,8 @@ def sweep_command(
                 f"Study: {len(sweeps)} sweeps, still to run: [bold]{format_duration(sum(todo))}[/]."
             )
         return
+    writes_report = report and chosen_shard is None
+    check_output_folders(root, folders, with_report=writes_report)
     layouts = [prepare_output(s, f) for s, f in zip(sweeps, folders, strict=True)]
     env = {DATA_DIR_ENV: str(data_dir.expanduser().resolve())} if data_dir else {}
     options = RunnerOptions(keep_models=keep_models, shard=chosen_shard, env=env)
@@ -118,7 +121,6 @@ def sweep_command(
         )
         with _ProgressEvents(len(selected)) as events:
             outcomes += run_sweep(sweep, layout, options, events)
-    writes_report = report and chosen_shard is None
     _print_summary(outcomes, root, report_follows=writes_report)
     if writes_report:
         write_and_print_report(root, None)
@@ -155,6 +157,15 @@ def plan_study_sweep(spec: SweepSpec, planned: list[Sweep], folders: list[Path])
         if sweep.spec.name in spec.tuned_by
     ]
     return plan_sweep(spec, rate_chooser(tuned_cells(tuning)))
+
+
+def check_output_folders(root: Path, folders: list[Path], *, with_report: bool) -> None:
+    """Every folder the sweep will write (the study root, each sweep, the report), checked
+    before the first one is written."""
+    for folder in dict.fromkeys([root, *folders]):
+        check_output_dir(folder)
+    if with_report:
+        check_output_folder(root / "report", owned=is_report_folder, what="an xmir report")
 
 
 def _first_repeat(names: list[str]) -> str:

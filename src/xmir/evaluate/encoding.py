@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,53 @@ def encode_texts(
         normalize_embeddings=True,
     )
     return np.asarray(embeddings, dtype=np.float32)[inverse.reshape(-1)]
+
+
+class EncodingProgress:
+    """One labelled progress bar, with its ETA, over every text an evaluation encodes.
+
+    A forward hook on the model's last module counts each batch it encodes, so the embeddings
+    are computed exactly as without the bar; texts served from the cache are counted with :meth:`skip`.
+    """
+
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def skip(self, count: int) -> None:
+        """Count ``count`` texts that needed no encoding (cached)."""
+        if self.bar is not None:
+            self.bar.update(count)
+
+
+@contextmanager
+def encoding_progress(
+    model: SentenceTransformer, total: int, label: str, *, enabled: bool = True
+) -> Iterator[EncodingProgress]:
+    """A bar titled ``label`` over ``total`` texts while ``model`` encodes inside the block."""
+    if not enabled:
+        yield EncodingProgress(None)
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="text", dynamic_ncols=True)
+
+    def count(module: Any, inputs: Any, output: Any) -> None:
+        get = getattr(output, "get", None)  # a dict or the tokenizer's BatchEncoding
+        embeddings = get("sentence_embedding") if callable(get) else None
+        if embeddings is not None:
+            bar.update(int(embeddings.shape[0]))
+
+    hook = model[-1].register_forward_hook(count)  # the last module sees every batch once
+    try:
+        yield EncodingProgress(bar)
+    finally:
+        hook.remove()
+        bar.close()
+
+
+def unique_count(texts: list[str]) -> int:
+    """How many distinct texts :func:`encode_texts` encodes."""
+    return len(set(texts))
 
 
 def module_config(model: Any) -> dict[str, Any]:

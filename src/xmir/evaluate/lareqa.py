@@ -22,7 +22,7 @@ from xmir.evaluate.bias import (
     rank_distance,
 )
 from xmir.evaluate.centering import center_by_language
-from xmir.evaluate.encoding import cached_encode
+from xmir.evaluate.encoding import cached_encode, encoding_progress, unique_count
 from xmir.evaluate.retrieval import LanguageCounts, count_above_by_language, pad_relevant
 from xmir.licenses import evaluation_licenses
 from xmir.provenance import library_versions, utc_now
@@ -70,22 +70,29 @@ def evaluate_lareqa(
         else rset.candidate_texts
     )
     encode = {"weights_sha256": loaded.weights_sha256, "batch_size": options.batch_size}
-    query_emb, q_cached = cached_encode(
-        loaded.model,
-        rset.query_texts,
-        prefix=query_prefix,
-        use_cache=options.use_cache,
-        show_progress=options.show_progress,
-        **encode,
-    )
-    cand_emb, c_cached = cached_encode(
-        loaded.model,
-        passages,
-        prefix=passage_prefix,
-        use_cache=options.use_cache,
-        show_progress=options.show_progress,
-        **encode,
-    )
+    counts = (unique_count(rset.query_texts), unique_count(passages))
+    label = f"encoding {rset.name} (queries, then passages)"
+    with encoding_progress(
+        loaded.model, sum(counts), label, enabled=options.show_progress
+    ) as progress:
+        query_emb, q_cached = cached_encode(
+            loaded.model,
+            rset.query_texts,
+            prefix=query_prefix,
+            use_cache=options.use_cache,
+            show_progress=False,
+            **encode,
+        )
+        progress.skip(counts[0] if q_cached else 0)
+        cand_emb, c_cached = cached_encode(
+            loaded.model,
+            passages,
+            prefix=passage_prefix,
+            use_cache=options.use_cache,
+            show_progress=False,
+            **encode,
+        )
+        progress.skip(counts[1] if c_cached else 0)
     encoded = time.perf_counter()
     scores = score_settings(rset, query_emb, cand_emb)
     variants = {"centered": centered_scores(rset, query_emb, cand_emb)}

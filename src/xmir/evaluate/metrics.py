@@ -1,7 +1,7 @@
 """Ranking metrics computed from the 1-based ranks of each query's relevant items.
 
-Ranks come as a padded ``(queries, max_relevant)`` array; padding slots hold 0 (or any value
-<= 0) and are ignored. Ranks of one query must be distinct (ties are broken by candidate
+Ranks come as a padded ``(queries, max_relevant)`` array (a flat list is one query's ranks);
+padding slots hold 0 (or any value <= 0) and are ignored. Ranks of one query must be distinct (ties are broken by candidate
 index upstream), so these equal the trec_eval definitions on the full ranking.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 
 def _sorted_valid(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ranks sorted ascending with padding pushed to the end, and the validity mask."""
-    ranks = np.asarray(ranks, dtype=np.float64)
+    ranks = np.atleast_2d(np.asarray(ranks, dtype=np.float64))
     padded = np.where(ranks > 0, ranks, np.inf)
     ordered = np.sort(padded, axis=1)
     return ordered, np.isfinite(ordered)

@@ -8,6 +8,7 @@ counts, prompts, a hash of the weights).
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -254,12 +255,30 @@ def _fill_missing_prompts(model: SentenceTransformer, entry: RegistryEntry) -> N
 def _load_folder(path: str, device: str | None) -> SentenceTransformer:
     from sentence_transformers import SentenceTransformer
 
+    _refuse_remote_code(Path(path))
     try:
         return SentenceTransformer(
             path, device=device, local_files_only=True, trust_remote_code=False
         )
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise XmirError(f"{path}: cannot load as a model folder ({error})") from error
+
+
+MODULE_CONFIG = "sentence_bert_config.json"
+
+
+def _refuse_remote_code(folder: Path) -> None:
+    """Refuse a folder whose module configs ask for the model's own code to run."""
+    for config in sorted([folder / MODULE_CONFIG, *folder.glob(f"*/{MODULE_CONFIG}")]):
+        try:
+            settings = json.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # missing or unreadable: sentence-transformers reports it
+        if isinstance(settings, dict) and settings.get("trust_remote_code"):
+            raise XmirError(
+                f"{config} sets trust_remote_code: xmir never runs code from a model folder; "
+                "use a model that needs no custom code"
+            )
 
 
 def _load_from_hub(hub_id: str, device: str | None) -> SentenceTransformer:

@@ -20,6 +20,8 @@ from xmir.train.config import SNAPSHOT_DIR
 DEFAULT_CLI: tuple[str, ...] = (sys.executable, "-m", "xmir")
 MODEL_DIR = "model"
 TRAIN_RECORD = "xmir-train.json"  # written by xmir train once the model is saved
+# A run saves a checkpoint at least this often, so an interrupted short run resumes.
+SWEEP_SAVE_EVERY = 16
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def train_args(
     if spec.holdout is not None:
         args += ["--holdout", f"{spec.holdout.fraction:g}"]
         args += ["--holdout-seed", str(spec.holdout.seed)]
+    args += ["--save-every", str(min(SWEEP_SAVE_EVERY, budget.steps))]
     if budget.freeze_embeddings:
         args.append("--freeze-embeddings")
     if budget.beta2_reference_batch is not None:

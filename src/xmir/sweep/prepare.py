@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xmir.errors import XmirError
 from xmir.io import atomic_write_json
+from xmir.output_guard import check_output_folder, is_sweep_folder
 from xmir.sweep.cost import RunCost, estimate_run
 from xmir.sweep.layout import FINISHED, SWEEP_FILE, SweepLayout, read_json, read_status
 from xmir.sweep.models import resolve_models
@@ -107,18 +106,9 @@ def plan_sweep(spec: SweepSpec, rates: RateChooser | None = None) -> Sweep:
 
 
 def check_output_dir(out: Path) -> None:
-    """Fail now when ``out`` cannot hold the sweep (not a folder, not writable)."""
-    if out.exists() and not out.is_dir():
-        raise XmirError(f"--out {out} exists and is not a folder; choose a folder path")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=out, prefix=".write-probe.")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as error:
-        raise XmirError(
-            f"--out {out}: cannot write there ({error.strerror}); choose a writable folder"
-        ) from None
+    """Fail now when ``out`` cannot hold the sweep: not a folder, not writable, or a folder
+    that holds something other than xmir sweeps."""
+    check_output_folder(out, owned=is_sweep_folder, what="an xmir sweep")
 
 
 def check_previous_results(sweep: Sweep, layout: SweepLayout) -> None:
@@ -149,6 +139,6 @@ def prepare_output(sweep: Sweep, out: Path) -> SweepLayout:
     check_output_dir(out)
     layout = SweepLayout(out)
     check_previous_results(sweep, layout)
-    layout.runs_dir.mkdir(exist_ok=True)
+    layout.runs_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(layout.sweep_file, sweep.record())
     return layout

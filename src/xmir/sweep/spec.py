@@ -6,6 +6,7 @@ field (``strategies[2]``, ``hybrid_alphas``, ...) so a typo never costs an hour 
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -465,22 +466,60 @@ def load_spec(path: Path) -> SweepSpec:
     except OSError as error:
         raise XmirError(f"cannot read sweep spec {path}: {error.strerror}") from None
     try:
-        payload = yaml.safe_load(text)
+        loader = _unique_key_loader()(text)  # a SafeLoader: no code tags
+        try:
+            payload = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = str(getattr(error, "problem", "") or "")
+        if problem.startswith("duplicate key"):
+            raise XmirError(f"{path}: {problem}; give each key once") from None
+        tag = re.search(r"tag '(tag:yaml\.org,2002:)?([^']*)'", problem)
+        if tag and isinstance(error, yaml.constructor.ConstructorError):
+            shown = f"!!{tag.group(2)}" if tag.group(1) else tag.group(2)
+            raise XmirError(
+                f"{path}: unsafe YAML tag {shown} refused{where}; a spec holds plain values only"
+            ) from None
         raise XmirError(f"{path}: not valid YAML{where}; fix the syntax") from None
     return parse_spec(payload, str(path))
 
 
+@functools.cache
+def _unique_key_loader() -> type:
+    """yaml's SafeLoader that refuses a key given twice in one mapping (yaml keeps the last)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        problem=f"duplicate key {key!r} (lines {seen[key]} and "
+                        f"{key_node.start_mark.line + 1})",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark.line + 1
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def _first_problem(error: ValidationError) -> str:
-    """``field.path: message`` of the first validation error (plus how many more there are)."""
+    """``field.path: message`` of the first validation error (plus how many more there are);
+    an unknown field comes first, with the closest valid one (a misspelt key also makes its
+    intended field "missing")."""
     problems = error.errors(include_url=False)
+    problems.sort(key=lambda problem: problem["type"] != "extra_forbidden")
     first = problems[0]
     field = _field_path(first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown field (check the spelling)"
+        message = "unknown field" + _closest(first["loc"])
     elif first["type"] == "missing":
         message = "required field is missing"
     elif first["type"] == UNKNOWN_DATASET:  # eval[i].dataset: missing or not registered
@@ -496,6 +535,20 @@ def _first_problem(error: ValidationError) -> str:
             )
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     return f"{field}: {message}{more}" if field else f"{message}{more}"
+
+
+def _closest(loc: tuple[Any, ...]) -> str:
+    """``; did you mean 'strategies'?`` for an unknown key, or a hint to check the spelling."""
+    import difflib
+
+    names = [part for part in loc[:-1] if isinstance(part, str)]
+    model: type[BaseModel] | None = SweepSpec
+    if names:
+        model = {"budget": Budget, "eval": EvalSet}.get(names[0])
+        model = MiraclEvalSet if model is EvalSet and "miracl" in names else model
+    known = list(model.model_fields) if model is not None else []
+    match = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else " (check the spelling)"
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

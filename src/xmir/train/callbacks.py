@@ -33,6 +33,7 @@ class MixProgressCallback(TrainerCallback):
         self.batches = batches
         self.bar: tqdm | None = None
         self.loss: float | None = None
+        self.postfix: dict[str, Any] = {}
         self.mono_pairs = self.pairs = 0
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control, **kwargs):
@@ -45,6 +46,9 @@ class MixProgressCallback(TrainerCallback):
     def on_log(self, args, state, control, logs: dict[str, float] | None = None, **kwargs):
         if logs and "loss" in logs:
             self.loss = float(logs["loss"])
+            if self.bar is not None:  # the Trainer logs after the step ended: show it now
+                self.postfix["loss"] = f"{self.loss:.4f}"
+                self.bar.set_postfix(self.postfix)
 
     def on_step_end(self, args, state: TrainerState, control: TrainerControl, **kwargs):
         if self.bar is None or not 0 < state.global_step <= len(self.batches):
@@ -53,13 +57,10 @@ class MixProgressCallback(TrainerCallback):
         self.mono_pairs += batch.mono_pairs
         self.pairs += len(batch.pairs)
         label = f"mono:{batch.pairs[0].query_lang}" if batch.kind == "mono" else batch.kind
-        postfix: dict[str, Any] = {
-            "batch": label,
-            "mono": f"{self.mono_pairs / max(self.pairs, 1):.2f}",
-        }
+        self.postfix = {"batch": label, "mono": f"{self.mono_pairs / max(self.pairs, 1):.2f}"}
         if self.loss is not None:
-            postfix["loss"] = f"{self.loss:.4f}"
-        self.bar.set_postfix(postfix, refresh=False)
+            self.postfix["loss"] = f"{self.loss:.4f}"
+        self.bar.set_postfix(self.postfix, refresh=False)
         self.bar.update(1)
 
     def on_train_end(self, args, state, control, **kwargs):

@@ -33,6 +33,10 @@ _NOT_FINGERPRINTED = frozenset(
     }
 )
 
+# Fingerprinted (the recorded fingerprints stay as they were) but free to change on --resume:
+# saving a checkpoint does not change the trained weights.
+_CHECKPOINTING = frozenset({"save_every", "keep_checkpoints"})
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -171,12 +175,12 @@ class TrainConfig:
         return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 
     def differences(self, recorded: dict[str, Any]) -> list[str]:
-        """Names of weight-shaping settings that differ from a recorded configuration."""
+        """Names of weight-shaping settings that differ from a recorded configuration (how
+        often checkpoints are saved and how many are kept may change on --resume)."""
         current = self.to_record()
+        ignored = _NOT_FINGERPRINTED | _CHECKPOINTING
         return sorted(
-            key
-            for key in current
-            if key not in _NOT_FINGERPRINTED and recorded.get(key) != current[key]
+            key for key in current if key not in ignored and recorded.get(key) != current[key]
         )
 
 

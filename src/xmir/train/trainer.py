@@ -36,8 +36,9 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
+from xmir.io import atomic_write_json, give_normal_modes
 from xmir.licenses import trained_model_licence
+from xmir.output_guard import check_output_folder, is_plan_folder, is_train_folder
 from xmir.provenance import library_versions, utc_now
 from xmir.train.callbacks import (
     SNAPSHOT_DIR,
@@ -246,9 +247,13 @@ def train(
     out = Path(config.out)
     world_size = distributed_world_size()
     main = distributed_rank() == 0
+    if main:
+        check_output_folder(out, owned=is_train_folder, what="an xmir training run")
     recorded = read_run_record(out)
-    if resume and recorded is not None and recorded.get("status") == "finished":
-        return recorded
+    if resume:
+        check_resumable(config, out, recorded)
+        if recorded is not None and recorded.get("status") == "finished":
+            return recorded  # same settings, nothing left to do
     precision = resolve_precision(config.precision)  # impossible choices fail before any work
     check_reporting(config.report_to)
     checkpoint = resume_point(config, out, recorded, resume=resume, check_fresh=main)
@@ -378,6 +383,7 @@ def dry_run(config: TrainConfig, world_size: int | None = None) -> PreparedRun:
     out = Path(config.out)
     if (out / RUN_FILE).exists():
         raise XmirError(f"{out} holds a training run; give --dry-run another --out folder")
+    check_output_folder(out, owned=is_plan_folder, what="the plan of an xmir dry run")
     run = prepare_run(config, world_size or distributed_world_size())
     write_batches(run, out)
     return run
@@ -413,18 +419,26 @@ def resume_point(
                 "choose another --out"
             )
         return None
-    if recorded is not None:
-        changed = config.differences(recorded.get("config", {}))
-        if changed:
-            raise XmirError(
-                f"--resume with different settings than the run in {out}: "
-                f"{', '.join(changed)}; use the original options or another --out"
-            )
     if not checkpoints:
         return None
     latest = checkpoints[-1][1]
     verify_checkpoint(latest)
     return latest
+
+
+def check_resumable(config: TrainConfig, out: Path, recorded: dict[str, Any] | None) -> None:
+    """Refuse ``--resume`` when ``out`` holds no run to continue, or a run (finished or not)
+    with different weight-shaping settings."""
+    if recorded is None:
+        raise XmirError(
+            f"--resume: {out} holds no training run to continue; drop --resume to start one"
+        )
+    changed = config.differences(recorded.get("config", {}))
+    if changed:
+        raise XmirError(
+            f"--resume with different settings than the run in {out}: "
+            f"{', '.join(changed)}; use the original options or another --out"
+        )
 
 
 def base_model_names(spec: str) -> dict[str, str | None]:
@@ -458,6 +472,7 @@ def save_model_atomically(
         shutil.rmtree(staging)
     try:
         save_with_card(model, staging, metadata, mix)
+        give_normal_modes(staging)
         for entry in sorted(staging.iterdir()):
             target = out / entry.name
             if target.is_dir() and not target.is_symlink():
