@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from needs_data import missing_data
 from xmir.paths import DATA_DIR_ENV
 
 
@@ -24,14 +25,6 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, xlmr_tokenizer_dir:
     from xmir.models.tiny import build_tiny_encoder
 
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny-encoder") / "model", seed=0)
-
-
-def missing_data(reason: str) -> None:
-    """Skip a test that needs the evaluation data, except under CI (``CI=true``), where
-    missing data is a broken set-up and fails the test instead of hiding it."""
-    if os.environ.get("CI", "").lower() in ("true", "1"):
-        pytest.fail(f"{reason} (CI=true: the data must be there)")
-    pytest.skip(reason)
 
 
 @pytest.fixture

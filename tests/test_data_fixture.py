@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import missing_data
+from needs_data import missing_data
 
 
 def test_missing_data_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,252 +6,54 @@ field (``strategies[2]``, ``hybrid_alphas``, ...) so a typo never costs an hour 
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from xmir.data.datasets import CORPUS, DATASETS, POOLED, dataset_names, training_names
-from xmir.data.miracl import LANG_PLACEHOLDER, MIRACL_LANGUAGES
+from xmir.data.datasets import training_names
 from xmir.errors import XmirError
+from xmir.sweep.spec_errors import first_problem, unique_key_loader, yaml_problem
+from xmir.sweep.spec_fields import (  # re-exported: the spec's parts are imported from here
+    HUB_CORPUS,
+    UNKNOWN_DATASET,
+    AnyEvalSet,
+    Budget,
+    CorpusDataset,
+    EvalDataset,
+    EvalSet,
+    HoldoutSpec,
+    MiraclEvalSet,
+    PrimaryTest,
+    SearchMethod,
+    Strategy,
+    _no_duplicates,
+    _Strict,
+)
 from xmir.train import strategies as registry
 
-
-def _known_strategy(value: str) -> str:
-    if value not in registry.STRATEGIES:
-        raise ValueError(f"unknown strategy {value!r}; use one of {', '.join(registry.names())}")
-    return value
-
-
-Strategy = Annotated[str, AfterValidator(_known_strategy)]  # a name of the strategy registry
-SearchMethod = Literal["auto", "exact", "flat", "ivf", "hnsw"]
-HUB_CORPUS = "hub"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_HUB_DATA = re.compile(r"^hf:[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(?::[\w.-]+)?$")
-
-
-def _no_duplicates(values: list[Any], what: str) -> list[Any]:
-    seen: set[Any] = set()
-    repeated = [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
-    if repeated:
-        raise ValueError(f"duplicate {what}: {', '.join(map(str, dict.fromkeys(repeated)))}")
-    return values
-
-
-def _one_of(names: tuple[str, ...]) -> str:
-    """``'a', 'b' or 'c'``, as pydantic words a choice."""
-    quoted = [repr(name) for name in names]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-
-
-def _pooled_dataset(value: str) -> str:
-    """A registered pooled (LAReQA) dataset name, read from the registry when validated."""
-    if value not in dataset_names(POOLED):
-        raise ValueError(f"Input should be {_one_of(dataset_names(POOLED))}")
-    return value
-
-
-def _corpus_dataset(value: str) -> str:
-    """A registered corpus dataset name."""
-    if value not in dataset_names(CORPUS):
-        raise ValueError(f"Input should be {_one_of(dataset_names(CORPUS))}")
-    return value
-
-
-EvalDataset = Annotated[str, AfterValidator(_pooled_dataset)]
-CorpusDataset = Annotated[str, AfterValidator(_corpus_dataset)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EvalSet(_Strict):
-    """One evaluation: a LAReQA dataset, optionally a sampled subset of about N question ids
-    (whole paragraphs stratified by article, drawn with ``subset_seed``), or (``split: dev``)
-    the development split that the spec's ``holdout`` leaves out of the training data."""
-
-    dataset: EvalDataset
-    max_questions: int | None = Field(default=None, ge=1)
-    subset_seed: int = Field(default=0, ge=0)
-    split: Literal["all", "dev"] = Field(
-        default="all",
-        description="dev: the held-out development split of the training data (for tuning)",
-    )
-
-    @property
-    def key(self) -> str:
-        """The name of this evaluation in run results: ``xquad-r``, or ``mlqa-r-dev``."""
-        return self.dataset if self.split == "all" else f"{self.dataset}-{self.split}"
-
-    def record(self) -> dict[str, Any]:
-        """The fields that determine a result (``split`` only when not the default, so that
-        results of earlier specs keep their fingerprint)."""
-        return self.model_dump(exclude={"split"} if self.split == "all" else set())
-
-    def describe(self) -> str:
-        """``xquad-r about 300 questions`` (for the dry-run summary)."""
-        return (
-            self.key
-            + (" (held-out development split)" if self.split == "dev" else "")
-            + (f" about {self.max_questions} questions" if self.max_questions else "")
-        )
-
-
-class MiraclEvalSet(_Strict):
-    """MIRACL dev (nDCG@10, Recall@100 over a passage corpus): the corpus (a folder, ``{lang}``
-    placeholder allowed, or ``hub``), the languages (default all 18) and optionally a seeded
-    sample of at most ``max_topics`` topics per language. Topics and qrels default to
-    ``$XMIR_DATA_DIR/miracl`` unless ``topics``/``qrels`` name files (``{lang}`` allowed)."""
-
-    dataset: CorpusDataset
-    corpus: str
-    languages: list[str] | None = None
-    max_topics: int | None = Field(default=None, ge=1)
-    subset_seed: int = Field(default=0, ge=0)
-    topics: str | None = None
-    qrels: str | None = None
-    search: SearchMethod = "auto"
-    bm25: bool = True
-
-    @field_validator("languages")
-    @classmethod
-    def _known_languages(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        if not value:
-            raise ValueError("empty language list: leave the field out for all 18 languages")
-        unknown = [lang for lang in value if lang not in MIRACL_LANGUAGES]
-        if unknown:
-            raise ValueError(
-                f"unknown MIRACL language(s) {', '.join(unknown)}; "
-                f"known: {', '.join(MIRACL_LANGUAGES)}"
-            )
-        return _no_duplicates(value, "languages")
-
-    @model_validator(mode="after")
-    def _local_files_exist(self) -> MiraclEvalSet:
-        for field in ("corpus", "topics", "qrels"):
-            value = getattr(self, field)
-            if value is None or value == HUB_CORPUS:
-                continue
-            for lang in self.languages or MIRACL_LANGUAGES:
-                path = Path(value.replace(LANG_PLACEHOLDER, lang)).expanduser()
-                if not path.exists():
-                    raise ValueError(f"{field}: {path} does not exist (for {lang}); or use 'hub'")
-                if LANG_PLACEHOLDER not in value:
-                    break
-        return self
-
-    @property
-    def key(self) -> str:
-        """The name of this evaluation in run results."""
-        return self.dataset
-
-    def record(self) -> dict[str, Any]:
-        """The fields that determine a result."""
-        return self.model_dump()
-
-    @property
-    def language_list(self) -> list[str]:
-        """The evaluated languages (all 18 when the spec names none)."""
-        return list(self.languages or MIRACL_LANGUAGES)
-
-    def describe(self) -> str:
-        """``miracl (15 languages, at most 100 topics each)`` (for the dry-run summary)."""
-        topics = f", at most {self.max_topics} topics each" if self.max_topics else ""
-        return f"miracl ({len(self.language_list)} languages{topics})"
-
-
-UNKNOWN_DATASET = "unknown_dataset"
-
-
-def _eval_kind(value: Any) -> str | None:
-    """The registry kind of an eval entry's ``dataset`` (None: missing or not registered)."""
-    name = value.get("dataset") if isinstance(value, dict) else getattr(value, "dataset", None)
-    kinds = {entry.name: entry.kind for entry in DATASETS.values()}
-    return kinds.get(name) if isinstance(name, str) else None
-
-
-AnyEvalSet = Annotated[
-    Annotated[EvalSet, Tag(POOLED)] | Annotated[MiraclEvalSet, Tag(CORPUS)],
-    Discriminator(_eval_kind, custom_error_type=UNKNOWN_DATASET, custom_error_message="dataset"),
+__all__ = [
+    "HUB_CORPUS",
+    "UNKNOWN_DATASET",
+    "AnyEvalSet",
+    "Budget",
+    "CorpusDataset",
+    "EvalDataset",
+    "EvalSet",
+    "HoldoutSpec",
+    "MiraclEvalSet",
+    "PrimaryTest",
+    "SearchMethod",
+    "Strategy",
+    "SweepSpec",
+    "load_spec",
+    "parse_spec",
 ]
 
-
-class Budget(_Strict):
-    """The training budget shared by every run of the sweep (recorded in each run)."""
-
-    steps: int = Field(ge=1)
-    eval_at: list[int] = Field(
-        default_factory=list,
-        description="shorter budgets evaluated from snapshots of the same run (steps < steps); "
-        "use lr_schedule: constant so that they equal runs of that many steps",
-    )
-    lr: float = Field(default=3e-5, gt=0)
-    lr_schedule: Literal["linear", "constant"] = "linear"
-    warmup_steps: int | None = Field(
-        default=None, ge=0, description="fixed warmup steps (default: 10% of the steps)"
-    )
-    temperature: float = Field(default=0.05, gt=0)
-    freeze_embeddings: bool = False
-    beta2_reference_batch: int | None = Field(
-        default=None,
-        ge=1,
-        description="rescale Adam beta2 for each batch size B as beta2 ** (B / this) "
-        "(Marek et al. 2025); None keeps beta2 fixed",
-    )
-    extra_train_args: list[str] = Field(
-        default_factory=list, description="passed verbatim to every `xmir train`"
-    )
-
-    @field_validator("eval_at")
-    @classmethod
-    def _sorted_unique_budgets(cls, value: list[int]) -> list[int]:
-        if any(step < 1 for step in value):
-            raise ValueError("budgets must be >= 1 step")
-        return sorted(_no_duplicates(value, "budgets"))
-
-    @model_validator(mode="after")
-    def _budgets_before_the_end(self) -> Budget:
-        late = [step for step in self.eval_at if step >= self.steps]
-        if late:
-            raise ValueError(
-                f"eval_at: {', '.join(map(str, late))} is not below steps ({self.steps}); the "
-                "final model is always evaluated"
-            )
-        if self.eval_at and self.lr_schedule != "constant":
-            raise ValueError(
-                "eval_at needs lr_schedule: constant (with a linear decay, step k of a long "
-                "run is not a k-step budget)"
-            )
-        return self
-
-    @property
-    def all_budgets(self) -> list[int]:
-        """Every evaluated budget, shortest first (the last is ``steps``)."""
-        return [*self.eval_at, self.steps]
-
-
-class HoldoutSpec(_Strict):
-    """A development split held out of the LAReQA training data: about ``fraction`` of its
-    question ids, whole articles drawn with ``seed`` (see :mod:`xmir.data.holdout`)."""
-
-    fraction: float = Field(default=0.15, gt=0, lt=1)
-    seed: int = Field(default=0, ge=0)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_HUB_DATA = re.compile(r"^hf:[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(?::[\w.-]+)?$")
 
 
 class SweepSpec(_Strict):
@@ -455,7 +257,7 @@ def parse_spec(payload: Any, source: str = "spec") -> SweepSpec:
     try:
         return SweepSpec.model_validate(payload)
     except ValidationError as error:
-        raise XmirError(f"{source}: {_first_problem(error)}") from None
+        raise XmirError(f"{source}: {first_problem(error, SweepSpec)}") from None
 
 
 def load_spec(path: Path) -> SweepSpec:
@@ -466,116 +268,14 @@ def load_spec(path: Path) -> SweepSpec:
     except OSError as error:
         raise XmirError(f"cannot read sweep spec {path}: {error.strerror}") from None
     try:
-        loader = _unique_key_loader()(text)  # a SafeLoader: no code tags
+        loader = unique_key_loader()(text)  # a SafeLoader: no code tags
         try:
             payload = loader.get_single_data()
         finally:
             loader.dispose()
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = str(getattr(error, "problem", "") or "")
-        if problem.startswith("duplicate key"):
-            raise XmirError(f"{path}: {problem}; give each key once") from None
-        tag = re.search(r"tag '(tag:yaml\.org,2002:)?([^']*)'", problem)
-        if tag and isinstance(error, yaml.constructor.ConstructorError):
-            shown = f"!!{tag.group(2)}" if tag.group(1) else tag.group(2)
-            raise XmirError(
-                f"{path}: unsafe YAML tag {shown} refused{where}; a spec holds plain values only"
-            ) from None
-        raise XmirError(f"{path}: not valid YAML{where}; fix the syntax") from None
+        raise yaml_problem(path, error) from None
     return parse_spec(payload, str(path))
-
-
-@functools.cache
-def _unique_key_loader() -> type:
-    """yaml's SafeLoader that refuses a key given twice in one mapping (yaml keeps the last)."""
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        problem=f"duplicate key {key!r} (lines {seen[key]} and "
-                        f"{key_node.start_mark.line + 1})",
-                        problem_mark=key_node.start_mark,
-                    )
-                seen[key] = key_node.start_mark.line + 1
-            return super().construct_mapping(node, deep=deep)
-
-    return UniqueKeyLoader
-
-
-def _first_problem(error: ValidationError) -> str:
-    """``field.path: message`` of the first validation error (plus how many more there are);
-    an unknown field comes first, with the closest valid one (a misspelt key also makes its
-    intended field "missing")."""
-    problems = error.errors(include_url=False)
-    problems.sort(key=lambda problem: problem["type"] != "extra_forbidden")
-    first = problems[0]
-    field = _field_path(first["loc"])
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown field" + _closest(first["loc"])
-    elif first["type"] == "missing":
-        message = "required field is missing"
-    elif first["type"] == UNKNOWN_DATASET:  # eval[i].dataset: missing or not registered
-        given = first["input"].get("dataset") if isinstance(first["input"], dict) else None
-        if not isinstance(first["input"], (dict, BaseModel)):
-            message = "Input should be a valid dictionary or object to extract fields from"
-        else:
-            field = f"{field}.dataset"
-            known = ", ".join(repr(name) for name in dataset_names())
-            missing = "required field is missing"
-            message = (
-                missing if given is None else f"unknown dataset {str(given)!r}; use one of {known}"
-            )
-    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-    return f"{field}: {message}{more}" if field else f"{message}{more}"
-
-
-def _closest(loc: tuple[Any, ...]) -> str:
-    """``; did you mean 'strategies'?`` for an unknown key, or a hint to check the spelling."""
-    import difflib
-
-    names = [part for part in loc[:-1] if isinstance(part, str)]
-    model: type[BaseModel] | None = SweepSpec
-    if names:
-        model = {"budget": Budget, "eval": EvalSet}.get(names[0])
-        model = MiraclEvalSet if model is EvalSet and "miracl" in names else model
-    known = list(model.model_fields) if model is not None else []
-    match = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else " (check the spelling)"
-
-
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    after_index = False
-    for item in loc:
-        if isinstance(item, int) and parts:
-            parts[-1] = f"{parts[-1]}[{item}]"
-            after_index = True
-            continue
-        if after_index and item in (POOLED, CORPUS):  # pydantic names the union member: drop it
-            after_index = False
-            continue
-        parts.append(str(item))
-        after_index = False
-    return ".".join(parts)
-
-
-class PrimaryTest(_Strict):
-    """The pre-registered primary test: hybrid's all-round standing, pooled over the model
-    sizes at one budget (``main``: the budget evaluated at the most sizes), on one dataset
-    (default: the first eval set). Every other verdict of the report is exploratory."""
-
-    quantity: Literal["standing"] = "standing"
-    sizes: Literal["pooled"] = "pooled"
-    budget: Literal["main"] | Annotated[int, Field(gt=0)] = "main"
-    dataset: str | None = None
 
 
 SweepSpec.model_rebuild()
