@@ -6,11 +6,13 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 from sentence_transformers import SentenceTransformer
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "hybrid_batches_in_your_trainer.py"
 
 
+@pytest.mark.slow
 def test_example_trains_and_saves(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path, capsys
 ) -> None:

@@ -25,6 +25,7 @@ def _kit() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_the_bundle_holds_the_data_and_a_model_covering_every_kit_text(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -47,6 +48,7 @@ def test_the_bundle_holds_the_data_and_a_model_covering_every_kit_text(
     assert np.isin(used_token_ids(ensure_xlmr_tokenizer(), texts), kept).all()
 
 
+@pytest.mark.slow
 def test_tiny_mode_runs_every_step_and_writes_the_summaries(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path
 ) -> None:

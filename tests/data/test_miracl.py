@@ -126,6 +126,7 @@ def test_missing_default_files_say_what_to_do(tmp_path: Path) -> None:
         load_judgements("fi", data_dir=tmp_path)
 
 
+@pytest.mark.slow
 def test_hub_topics_fail_clearly_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")

@@ -23,6 +23,7 @@ def _load(folder: Path):
     return SentenceTransformer(str(folder), device="cpu")
 
 
+@pytest.mark.slow
 def test_pooling_normalisation_and_prompts_change_the_key(
     tiny_model_dir: Path, tmp_path: Path, cache: Path
 ) -> None:

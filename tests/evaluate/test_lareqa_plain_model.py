@@ -11,6 +11,7 @@ from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
 from xmir.models.registry import load_model
 
 
+@pytest.mark.slow
 def test_a_plain_sentence_transformer_gives_the_same_result(
     tiny_model_dir: Path, data_dir: Path
 ) -> None:

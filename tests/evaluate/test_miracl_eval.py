@@ -199,6 +199,7 @@ def test_result_document_shape(loaded: Any, fixture: MiraclFixture) -> None:
     json.dumps(result)  # serialisable as is
 
 
+@pytest.mark.slow
 def test_second_run_reuses_the_caches_and_another_model_does_not(
     loaded: Any, fixture: MiraclFixture, tmp_path: Path
 ) -> None:
@@ -287,6 +288,7 @@ def test_relevant_ranks_place_unretrieved_and_missing_past_the_depth() -> None:
     assert ranks.tolist() == [[1, 3, 4, 5], [4, 0, 0, 0]]
 
 
+@pytest.mark.slow
 def test_multi_process_pool_encodes_like_one_process(loaded: Any) -> None:
     from xmir.evaluate.passage_encoder import passage_encoder
 

@@ -22,6 +22,7 @@ def second_model_dir(tmp_path_factory: pytest.TempPathFactory, xlmr_tokenizer_di
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny-b") / "model", seed=1)
 
 
+@pytest.mark.slow
 def test_weight_average_is_the_convex_combination(tiny_model_dir: Path, second_model_dir: Path):
     a = load_model(str(tiny_model_dir)).model.state_dict()
     b = load_model(str(second_model_dir)).model.state_dict()
@@ -35,6 +36,7 @@ def test_weight_average_is_the_convex_combination(tiny_model_dir: Path, second_m
     assert same.weights_sha256 == load_model(str(tiny_model_dir)).weights_sha256
 
 
+@pytest.mark.slow
 def test_ensemble_scores_are_the_weighted_similarities(
     tiny_model_dir: Path, second_model_dir: Path
 ) -> None:
@@ -72,6 +74,7 @@ def test_combined_specs_have_readable_labels() -> None:
     assert label == "wavg0.5-e5-small-q4-L2-e5-small-q4-L2"
 
 
+@pytest.mark.slow
 def test_ensemble_reuses_its_members_cached_embeddings(
     tiny_model_dir: Path,
     second_model_dir: Path,

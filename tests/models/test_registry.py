@@ -44,6 +44,7 @@ def test_weights_hash_is_stable_and_tracks_weights(tiny_model_dir: Path) -> None
     assert registry.weights_sha256(second.model) != first.weights_sha256
 
 
+@pytest.mark.slow
 def test_layer_cut_changes_depth_counts_and_survives_saving(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:

@@ -165,6 +165,7 @@ def _write_miracl_corpus(root: Path, data_dir: Path, topics_kept: int = 5) -> di
     }
 
 
+@pytest.mark.slow
 def test_the_real_sweep_trains_and_evaluates_on_miracl(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path
 ) -> None:

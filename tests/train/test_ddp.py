@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from toy_parallel import TOY_ITEMS, toy_answer, toy_languages_of, toy_question
 
 DRIVER = """
@@ -63,6 +64,7 @@ def _text_index() -> dict[str, tuple[str, str]]:
     return index
 
 
+@pytest.mark.slow
 def test_two_ranks_train_on_slices_of_one_global_batch(
     tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
 ) -> None:

@@ -10,6 +10,8 @@ import stat
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from xmir.train.callbacks import MixProgressCallback
 from xmir.train.config import TrainConfig
 from xmir.train.model_card import describe, xmir_section
@@ -33,6 +35,7 @@ def test_the_training_bar_shows_the_newest_loss() -> None:
     callback.on_train_end(None, state, None)
 
 
+@pytest.mark.slow
 def test_saved_files_and_card(tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path) -> None:
     from sentence_transformers import SentenceTransformer
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from xmir.evaluate.encoding import encode_texts
 from xmir.models.registry import load_model
@@ -16,6 +17,7 @@ from xmir.train.trainer import train
 TEXTS = ["Wer schrieb Faust?", "Goethe schrieb Faust.", "¿Quién escribió el Quijote?"]
 
 
+@pytest.mark.slow
 def test_saved_prompts_match_xmirs_prefixes(
     tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
 ) -> None:

@@ -57,6 +57,7 @@ class CrashAtStep(TrainerCallback):
             raise Crash(f"killed after step {self.step}")
 
 
+@pytest.mark.slow
 def test_training_writes_a_loadable_model_and_its_record(
     tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
 ) -> None:
@@ -130,6 +131,7 @@ def test_training_writes_a_loadable_model_and_its_record(
     assert shares == [(n, round(kinds[:n].count("mono") / n, 4)) for n in (1, 2, 3)]
 
 
+@pytest.mark.slow
 def test_resume_reaches_the_same_weights_and_refuses_damage(
     tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
 ) -> None:
@@ -236,6 +238,7 @@ def test_evaluation_every_n_steps(
     assert 0.0 < summary["multi_map"] <= 1.0 and summary["rank_distance"] >= 0
 
 
+@pytest.mark.slow
 def test_a_snapshot_of_a_long_constant_rate_run_is_the_shorter_budget(
     tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
 ) -> None:
