@@ -54,6 +54,8 @@ def _model_table(model: str, rows: list[GridRow]) -> list[str]:
     settings = list(dict.fromkeys(_setting(r) for r in sorted(trained, key=_order)))
     untrained = next((row for row in rows if row.strategy == "none"), None)
     header = ["strategy", *settings, "chosen"]
+    if not trained:  # only the untrained encoder so far
+        return [f"### {model_label(model)}", "", *_untrained_line(untrained), ""]
     lines = [f"### {model_label(model)}", "", "| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
     notes = []
@@ -74,14 +76,18 @@ def _model_table(model: str, rows: list[GridRow]) -> list[str]:
         if complete and len(rates) > 1 and best.lr in (rates[0], rates[-1]):
             edge = "highest" if best.lr == rates[-1] else "lowest"
             notes.append(f"{strategy}: the chosen rate is the grid's {edge}")
-    lines.append("")
-    if untrained is not None:
-        lines.append(f"Untrained encoder on the development split: {untrained.criterion:.3f}.")
+    lines += ["", *_untrained_line(untrained)]
     if notes:
         lines.append(
             "At the edge of the grid (a rate beyond it might do better): " + "; ".join(notes) + "."
         )
     return [*lines, ""]
+
+
+def _untrained_line(untrained: GridRow | None) -> list[str]:
+    if untrained is None:
+        return []
+    return [f"Untrained encoder on the development split: {untrained.criterion:.3f}."]
 
 
 def _order(row: GridRow) -> tuple[float, float]:
