@@ -99,3 +99,23 @@ def test_ensemble_reuses_its_members_cached_embeddings(
     )
     assert from_cache
     assert np.allclose(warm, cold) and np.allclose(warm @ warm.T, 0.5 * (a @ a.T + b @ b.T))
+
+
+def test_xmir_eval_accepts_combined_model_specs(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from xmir.cli import app
+
+    for kind in ("wavg", "ensemble"):
+        out = tmp_path / f"{kind}.json"
+        args = ["eval", "--model", f"{kind}:0.5:{tiny_model_dir},{tiny_model_dir}"]
+        args += ["--dataset", "xquad-r", "--max-questions", "8", "--languages", "en,de"]
+        result = CliRunner().invoke(app, [*args, "--data-dir", str(data_dir), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        document = json.loads(out.read_text())
+        assert document["model"]["spec"].startswith(f"{kind}:0.5:")
+        assert 0.0 < document["settings"]["multi"]["map"] <= 1.0

@@ -79,7 +79,9 @@ def encoding_progress(
         if embeddings is not None:
             bar.update(int(embeddings.shape[0]))
 
-    hook = model[-1].register_forward_hook(count)  # the last module sees every batch once
+    # The last module sees every batch once (an ensemble: its first member's, once per text).
+    last = model.first[-1] if isinstance(model, ScoreEnsemble) else model[-1]
+    hook = last.register_forward_hook(count)
     try:
         yield EncodingProgress(bar)
     finally:
