@@ -14,6 +14,7 @@ from pathlib import Path
 
 from xmir.errors import XmirError
 from xmir.io import atomic_write_text
+from xmir.models.combined import COMBINE_KINDS
 from xmir.report import figures
 from xmir.report.aggregate import Summary
 from xmir.report.bias_summary import BiasComparison, BiasRow, bias_comparisons, bias_rows
@@ -284,8 +285,12 @@ def _setup_lines(results: SweepResults, summary: Summary) -> list[str]:
     specs = results.specs or [results.spec]
     spec = results.spec
     budget = spec.get("budget", {})
+    # One run per model describes it: not a combination of two models (weight average or
+    # ensemble), whose description names its members.
+    describing = [r for r in results.runs if r.strategy not in COMBINE_KINDS]
     models = sorted(
-        {r.model: r for r in results.runs}.values(), key=lambda r: r.non_embedding_params or 0
+        {r.model: r for r in describing or results.runs}.values(),
+        key=lambda r: r.non_embedding_params or 0,
     )
     lines = ["Models (smallest first):", ""]
     for run in models:
