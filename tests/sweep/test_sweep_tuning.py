@@ -283,3 +283,15 @@ def test_the_report_shows_the_grid_and_the_choice(
     assert "| hybrid0.5 | 0.800 | **0.900** | 0.800 | lr 0.0001 |" in text
     assert "grid's highest" not in text  # the peak lies inside the grid
     assert "mlqa-r-dev" not in text  # the development evaluations stay out of the analysis
+
+
+def test_the_grid_labels_every_strategy_as_the_plan_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xmir.sweep.tuning import grid_rows
+
+    monkeypatch.setenv("FAKE_XMIR_LR_PEAK", "1e-4")
+    tune = plan_study_sweep(tuning_spec(strategies=["mono", "mixed"]), [], [tmp_path])
+    run_sweep(tune, prepare_output(tune, tmp_path), RunnerOptions(cli=FAKE_CLI))
+    labels = {row.strategy for row in grid_rows(SweepLayout(tmp_path))}
+    assert labels == {run.strategy_label for run in tune.runs} == {"mono", "mixed0.5"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xmir.sweep.layout import FINISHED, SweepLayout, read_json, read_status
-from xmir.sweep.plan import PlannedRun, RateChooser, run_budget
+from xmir.sweep.plan import PlannedRun, RateChooser, run_budget, strategy_label
 from xmir.sweep.prepare import Sweep
 from xmir.train.strategies import parse_label, takes_alpha
 
@@ -203,7 +203,7 @@ def grid_rows(layout: SweepLayout) -> list[GridRow]:
         budget = planned.get("budget") or {}
         strategy = planned.get("strategy", "none")
         alpha = planned.get("alpha")
-        label = f"hybrid{alpha:g}" if strategy == "hybrid" and alpha is not None else strategy
+        label = strategy_label(strategy, alpha)
         rows.append(
             GridRow(
                 name,
