@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, Literal, Self, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 
 from xmir.errors import XmirError
-
-M = TypeVar("M", bound="OptionsModel")
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,7 @@ class OptionsModel(BaseModel):
         except ValidationError as error:
             raise XmirError(describe_error(error, type(self))) from None
 
-    def replace(self: M, **changes: Any) -> M:
+    def replace(self, **changes: Any) -> Self:
         """A checked copy with ``changes`` (what ``dataclasses.replace`` did)."""
         return type(self)(
             **{**{name: getattr(self, name) for name in type(self).model_fields}, **changes}
@@ -156,8 +153,6 @@ def format_value(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list | tuple):
         return ",".join(map(format_value, value))
-    if isinstance(value, Path):
-        return str(value)
     return str(value)
 
 
