@@ -14,12 +14,29 @@ from xmir.train.config import TrainConfig, TrainRunOptions
 from xmir.train.prepare import BATCHES_NAME, distributed_rank, plan_record
 from xmir.train.strategies import alpha_names
 
+
+def _parse_steps(text: str | None) -> tuple[int, ...]:
+    """``64,128`` -> (64, 128), sorted and unique; a clear error for anything else."""
+    if text is None or not text.strip():
+        return ()
+    try:
+        steps = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise XmirError(f"--snapshot-at {text!r}: expected step numbers such as 64,128") from None
+    return tuple(steps)
+
+
+def _named_datasets(text: str) -> str:
+    """``XQuAD-R,mlqa-r`` -> ``xquad-r,mlqa-r`` (--eval-data)."""
+    return ",".join(map(named_dataset, text.split(",")))
+
+
 # How the text of an option becomes its TrainConfig field.
 _PARSERS = {
     "train_data": named_dataset,
-    "eval_data": lambda text: ",".join(map(named_dataset, text.split(","))),
+    "eval_data": _named_datasets,
     "languages": parse_languages,
-    "snapshot_at": lambda text: _parse_steps(text),
+    "snapshot_at": _parse_steps,
 }
 
 
@@ -97,14 +114,3 @@ def _train(config: TrainConfig, resume: bool) -> None:
         f"({training.get('steps_this_session', 0)} steps this session, "
         f"{training.get('pairs_per_second') or 0:.1f} pairs/s)"
     )
-
-
-def _parse_steps(text: str | None) -> tuple[int, ...]:
-    """``64,128`` -> (64, 128), sorted and unique; a clear error for anything else."""
-    if text is None or not text.strip():
-        return ()
-    try:
-        steps = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        raise XmirError(f"--snapshot-at {text!r}: expected step numbers such as 64,128") from None
-    return tuple(steps)
