@@ -75,9 +75,10 @@ class EvalConfig(OptionsModel):
     holdout_seed: Annotated[
         int | None, Field(ge=0, description="--split: seed of the held-out split [default: 0]")
     ] = None
-    query_prefix: Annotated[str | None, Field(description="Override the model's query prompt.")] = (
-        None
-    )
+    query_prefix: Annotated[
+        str | None,
+        Field(description="Override the model's query prompt."),
+    ] = None
     passage_prefix: Annotated[
         str | None, Field(description="Override the model's passage prompt.")
     ] = None
@@ -106,16 +107,18 @@ class EvalConfig(OptionsModel):
     topics: Annotated[
         str | None, Field(description="MIRACL topics file ({lang} placeholder) or 'hub'.")
     ] = None
-    qrels: Annotated[str | None, Field(description="MIRACL qrels file ({lang} placeholder).")] = (
-        None
-    )
+    qrels: Annotated[
+        str | None,
+        Field(description="MIRACL qrels file ({lang} placeholder)."),
+    ] = None
     search: Annotated[
         Literal[SEARCH_METHODS] | None,  # type: ignore[valid-type]
         Field(description="MIRACL search: exact up to 1M passages, FAISS above [default: auto]"),
     ] = None
-    bm25: Annotated[bool | None, Field(description="MIRACL: also report BM25 (on by default).")] = (
-        None
-    )
+    bm25: Annotated[
+        bool | None,
+        Field(description="MIRACL: also report BM25 (on by default)."),
+    ] = None
     max_topics: Annotated[
         int | None,
         Field(

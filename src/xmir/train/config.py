@@ -66,14 +66,18 @@ class TrainConfig(OptionsModel):
     out: Annotated[
         Path, Field(description="Output folder: the trained model, metadata, checkpoints.")
     ]
-    strategy: Annotated[Literal[names()], Field(description=_STRATEGY_HELP)] = DEFAULT_STRATEGY  # type: ignore[valid-type]
+    strategy: Annotated[
+        Literal[names()],  # type: ignore[valid-type]
+        Field(description=_STRATEGY_HELP),
+    ] = DEFAULT_STRATEGY
     alpha: Annotated[float, Field(ge=0, le=1, description=_ALPHA_HELP), _GIVEN] = DEFAULT_ALPHA
     batch_size: Annotated[
         int, Field(ge=1, description="Pairs per device and step (in-batch negatives).")
     ] = 32
-    steps: Annotated[int | None, Field(ge=1, description="Optimizer steps (or give --epochs).")] = (
-        None
-    )
+    steps: Annotated[
+        int | None,
+        Field(ge=1, description="Optimizer steps (or give --epochs)."),
+    ] = None
     epochs: Annotated[
         int | None,
         Field(ge=1, description="Epochs (default 1); one epoch = item ids // global batch steps."),
