@@ -28,8 +28,6 @@ LONG_FILES = {
 }
 KNOWN_CYCLES: list[list[str]] = []
 LONG_FUNCTIONS = {
-    "xmir.commands.eval.eval_command",
-    "xmir.commands.train.train_command",
     "xmir.train.trainer.train",
 }
 

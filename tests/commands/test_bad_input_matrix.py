@@ -124,9 +124,11 @@ CASES: dict[str, Case] = {
     "eval-unknown-dataset": Case(["eval", "--model", "{tiny}", "--dataset", "squad"], "'squad'"),
     "eval-missing-dataset": Case(["eval", "--model", "{tiny}"], "Missing option '--dataset'"),
     "eval-unknown-option": Case([*EVAL_OUT, "--lerning", "1"], "No such option: --lerning"),
-    "eval-zero-questions": Case([*EVAL_OUT, "--max-questions", "0"], "'--max-questions'"),
-    "eval-zero-batch": Case([*EVAL_OUT, "--batch-size", "0"], "'--batch-size'"),
-    "eval-short-seq": Case([*EVAL_OUT, "--max-seq-length", "4"], "'--max-seq-length'"),
+    "eval-zero-questions": Case(
+        [*EVAL_OUT, "--max-questions", "0"], "--max-questions must be >= 1"
+    ),
+    "eval-zero-batch": Case([*EVAL_OUT, "--batch-size", "0"], "--batch-size must be >= 1"),
+    "eval-short-seq": Case([*EVAL_OUT, "--max-seq-length", "4"], "--max-seq-length must be >= 8"),
     "eval-seed-alone": Case([*EVAL_OUT, "--seed", "3"], "--seed draws the --max-questions"),
     "eval-corpus-on-lareqa": Case([*EVAL_OUT, "--corpus", "hub"], "--corpus: MIRACL options"),
     "eval-search-on-lareqa": Case([*EVAL_OUT, "--search", "exact"], "--search: MIRACL options"),

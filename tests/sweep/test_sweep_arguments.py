@@ -43,6 +43,14 @@ def test_valid_extra_arguments_pass() -> None:
             r"extra_eval_args: `xmir eval` rejects .*'annoy' is not one of",
         ),
         ({"extra_eval_args": ["--help"]}, r"extra_eval_args: .*--help is not a run argument"),
+        (
+            {"extra_eval_args": ["--batch-size", "0"]},
+            r"extra_eval_args: `xmir eval` rejects .*--batch-size must be >= 1, got 0",
+        ),
+        (
+            {"budget": {"steps": 3, "extra_train_args": ["--epochs", "2"]}},
+            r"budget\.extra_train_args: .*give --steps or --epochs, not both",
+        ),
     ],
 )
 def test_a_rejected_argument_names_the_field(changes: dict[str, object], message: str) -> None:

@@ -5,7 +5,6 @@ resume."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,11 +41,11 @@ def test_resume_of_a_finished_run_refuses_changed_settings(
     config = _config(tiny_model_dir, toy_data_dir, out)
     finished = train(config)
     with pytest.raises(XmirError, match=r"--resume with different settings .*: lr;"):
-        train(replace(config, lr=2e-4), resume=True)
+        train(config.replace(lr=2e-4), resume=True)
     record = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
     assert record["config"]["lr"] == 1e-4 and record["finished"] == finished["finished"]
     # how often checkpoints are saved does not shape the weights: free to change
-    assert train(replace(config, save_every=16), resume=True)["finished"] == finished["finished"]
+    assert train(config.replace(save_every=16), resume=True)["finished"] == finished["finished"]
 
 
 def test_resume_with_nothing_to_resume_is_an_error(toy_data_dir: Path, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -151,11 +150,11 @@ def test_resume_reaches_the_same_weights_and_refuses_damage(
     weights.write_bytes(weights.read_bytes()[:-100])
     listing = sorted(str(p.relative_to(damaged)) for p in damaged.rglob("*"))
     with pytest.raises(XmirError, match=r"checkpoint-2 is corrupted: model\.safetensors"):
-        train(replace(config, out=damaged), resume=True)
+        train(config.replace(out=damaged), resume=True)
     assert sorted(str(p.relative_to(damaged)) for p in damaged.rglob("*")) == listing
 
     with pytest.raises(XmirError, match=r"different settings.*alpha"):
-        train(replace(config, alpha=0.2), resume=True)
+        train(config.replace(alpha=0.2), resume=True)
 
     metadata = train(config, resume=True)
     assert metadata["status"] == "finished"
@@ -207,9 +206,9 @@ def test_zero_shot_guard_on_real_data(data_dir: Path, tmp_path: Path) -> None:
     )
     with pytest.raises(XmirError, match="--allow-overlap"):
         prepare_run(config)
-    allowed = prepare_run(replace(config, allow_overlap=True)).overlap
+    allowed = prepare_run(config.replace(allow_overlap=True)).overlap
     assert allowed["checked"] and allowed["allowed"] and allowed["exact_matches"] > 0
-    clean = prepare_run(replace(config, train_data="mlqa-r")).overlap
+    clean = prepare_run(config.replace(train_data="mlqa-r")).overlap
     assert clean["checked"] and clean["clean"]
 
 

@@ -8,59 +8,42 @@ from typing import Any
 from rich.table import Table
 
 from xmir.commands.common import console, write_and_print_result
-from xmir.errors import XmirError
+from xmir.data.miracl import check_languages
+from xmir.evaluate.config import EvalConfig
+from xmir.evaluate.corpus_search import choose_method
+from xmir.models.registry import load_model
 
 
-def run_miracl_eval(
-    *,
-    model: str,
-    corpus: str | None,
-    languages: list[str] | None,
-    topics: str | None,
-    qrels: str | None,
-    data_dir: Path | None,
-    search: str,
-    bm25: bool,
-    out: Path | None,
-    query_prefix: str | None,
-    passage_prefix: str | None,
-    batch_size: int,
-    max_seq_length: int | None,
-    device: str | None,
-    cache: bool,
-    seed: int,
-    max_topics: int | None = None,
-    keep_embeddings: bool = True,
-) -> None:
-    """Evaluate ``model`` on MIRACL dev and print one row per language (dense and BM25)."""
-    from xmir.data.miracl import check_languages
-    from xmir.evaluate.corpus_search import choose_method
+def run_miracl_eval(config: EvalConfig, out: Path) -> None:
+    """Evaluate ``config.model`` on MIRACL dev and print one row per language (dense and
+    BM25) and write the result to ``out``."""
+    # evaluate.miracl imports torch: not at the top, for a fast xmir --help
     from xmir.evaluate.miracl import MiraclOptions, evaluate_miracl
-    from xmir.models.registry import load_model
 
-    if corpus is None:
-        raise XmirError("--dataset miracl needs --corpus: a MIRACL corpus folder or 'hub'")
+    languages = None if config.languages is None else list(config.languages)
+    search = config.search or "auto"
     check_languages(languages)
     choose_method(0, search)  # an unknown method fails before the model loads
-    loaded = load_model(model, device=device)
-    if max_seq_length is not None:
-        loaded.model.max_seq_length = max_seq_length
-        loaded.max_seq_length = max_seq_length
+    loaded = load_model(config.model, device=config.device)
+    if config.max_seq_length is not None:
+        loaded.model.max_seq_length = config.max_seq_length
+        loaded.max_seq_length = config.max_seq_length
+    assert config.corpus is not None  # EvalConfig requires it for MIRACL
     options = MiraclOptions(
-        corpus=corpus,
+        corpus=config.corpus,
         languages=tuple(languages) if languages else None,
-        topics=topics,
-        qrels=qrels,
-        data_dir=data_dir,
+        topics=config.topics,
+        qrels=config.qrels,
+        data_dir=config.data_dir,
         search=search,
-        bm25=bm25,
-        query_prefix=query_prefix,
-        passage_prefix=passage_prefix,
-        batch_size=batch_size,
-        use_cache=cache,
-        seed=seed,
-        max_topics=max_topics,
-        keep_embeddings=keep_embeddings,
+        bm25=config.bm25 is not False,
+        query_prefix=config.query_prefix,
+        passage_prefix=config.passage_prefix,
+        batch_size=config.batch_size,
+        use_cache=config.cache,
+        seed=config.seed or 0,
+        max_topics=config.max_topics,
+        keep_embeddings=config.keep_embeddings,
     )
     result = evaluate_miracl(loaded, options)
     write_and_print_result(result, out, print_miracl_result)

@@ -12,14 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from xmir.commands.common import console, user_errors
+from xmir.models.registry import LADDERS, list_models
 
 
 @user_errors
 def models_command() -> None:
     """List the named encoders (where the weights come from, prompts, depth, licence) and
     the size ladders."""
-    from xmir.models.registry import LADDERS, list_models
-
     models = Table(
         title="Named models (use as --model NAME[:layers=K])", box=box.SIMPLE_HEAD, leading=1
     )

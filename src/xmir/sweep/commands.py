@@ -10,11 +10,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from xmir.evaluate.config import EvalConfig
+from xmir.options import command_args
 from xmir.sweep.layout import SweepLayout, eval_file_name, read_json
 from xmir.sweep.miracl_args import miracl_eval_args, overlap_checked_datasets
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import EvalSet, MiraclEvalSet, SweepSpec
-from xmir.train.config import SNAPSHOT_DIR
+from xmir.train.config import SNAPSHOT_DIR, TrainConfig, TrainRunOptions
 
 # The same interpreter as the sweep, so a run uses exactly this installation of xmir.
 DEFAULT_CLI: tuple[str, ...] = (sys.executable, "-m", "xmir")
@@ -40,40 +42,34 @@ def train_args(
     spec: SweepSpec, run: PlannedRun, model_dir: Path, *, resume: bool = False
 ) -> list[str]:
     """Arguments of ``xmir train`` for ``run`` (after the ``xmir`` program itself); ``resume``
-    continues an unfinished run in ``model_dir`` from its last checkpoint."""
-    budget = spec.budget
-    args = ["train", "--model", run.model, "--train-data", spec.train_data]
-    args += ["--strategy", run.strategy]
-    if run.alpha is not None:
-        args += ["--alpha", f"{run.alpha:g}"]
-    args += ["--batch-size", str(run.batch_size), "--steps", str(budget.steps)]
-    lr = budget.lr if run.lr is None else run.lr
-    temperature = budget.temperature if run.temperature is None else run.temperature
-    args += ["--lr", f"{lr:g}", "--temperature", f"{temperature:g}"]
-    if budget.lr_schedule != "linear":
-        args += ["--lr-schedule", budget.lr_schedule]
-    if budget.warmup_steps is not None:
-        args += ["--warmup-steps", str(budget.warmup_steps)]
-    if budget.eval_at:
-        args += ["--snapshot-at", ",".join(map(str, budget.eval_at))]
-    args += ["--seed", str(run.seed), "--out", str(model_dir)]
-    if spec.holdout is not None:
-        args += ["--holdout", f"{spec.holdout.fraction:g}"]
-        args += ["--holdout-seed", str(spec.holdout.seed)]
-    args += ["--save-every", str(min(SWEEP_SAVE_EVERY, budget.steps))]
-    if budget.freeze_embeddings:
-        args.append("--freeze-embeddings")
-    if budget.beta2_reference_batch is not None:
-        args += ["--beta2-reference-batch", str(budget.beta2_reference_batch)]
-    # The zero-shot guard checks the training texts against every LAReQA eval set.
-    checked = overlap_checked_datasets(spec)
-    if checked:
-        args += ["--eval-data", ",".join(checked)]
-    if spec.allow_overlap:
-        args.append("--allow-overlap")
-    if resume:
-        args.append("--resume")
-    return args + list(budget.extra_train_args)
+    continues an unfinished run in ``model_dir`` from its last checkpoint. The options are
+    :class:`TrainConfig` fields (None: left out, so ``xmir train`` takes its default)."""
+    budget, holdout = spec.budget, spec.holdout
+    checked = overlap_checked_datasets(spec)  # the zero-shot guard checks these eval sets
+    values = {
+        "model": run.model,
+        "train_data": spec.train_data,
+        "strategy": run.strategy,
+        "alpha": run.alpha,
+        "batch_size": run.batch_size,
+        "steps": budget.steps,
+        "lr": budget.lr if run.lr is None else run.lr,
+        "temperature": budget.temperature if run.temperature is None else run.temperature,
+        "lr_schedule": None if budget.lr_schedule == "linear" else budget.lr_schedule,
+        "fixed_warmup_steps": budget.warmup_steps,
+        "snapshot_at": budget.eval_at or None,
+        "seed": run.seed,
+        "out": model_dir,
+        "holdout": None if holdout is None else holdout.fraction,
+        "holdout_seed": None if holdout is None else holdout.seed,
+        "save_every": min(SWEEP_SAVE_EVERY, budget.steps),
+        "freeze_embeddings": budget.freeze_embeddings or None,
+        "beta2_reference_batch": budget.beta2_reference_batch,
+        "eval_data": ",".join(checked) or None,
+        "allow_overlap": spec.allow_overlap or None,
+        "resume": resume or None,
+    }
+    return ["train", *command_args(values, TrainConfig, TrainRunOptions), *budget.extra_train_args]
 
 
 def eval_args(
@@ -85,17 +81,23 @@ def eval_args(
     evaluated_once: bool = False,
 ) -> list[str]:
     """Arguments of ``xmir eval`` of ``model`` on one eval set (``evaluated_once``: a model
-    of this run alone, whose MIRACL passage embeddings are not kept)."""
+    of this run alone, whose MIRACL passage embeddings are not kept); the options are
+    :class:`EvalConfig` fields."""
     if isinstance(eval_set, MiraclEvalSet):
         return miracl_eval_args(spec, model, eval_set, out, keep_embeddings=not evaluated_once)
-    args = ["eval", "--model", model, "--dataset", eval_set.dataset]
-    if eval_set.split != "all" and spec.holdout is not None:
-        args += ["--split", eval_set.split, "--holdout", f"{spec.holdout.fraction:g}"]
-        args += ["--holdout-seed", str(spec.holdout.seed)]
-    if eval_set.max_questions is not None:
-        args += ["--max-questions", str(eval_set.max_questions)]
-        args += ["--seed", str(eval_set.subset_seed)]
-    return [*args, "--out", str(out), *spec.extra_eval_args]
+    split = eval_set.split != "all" and spec.holdout is not None
+    sampled = eval_set.max_questions is not None
+    values = {
+        "model": model,
+        "dataset": eval_set.dataset,
+        "split": eval_set.split if split else None,
+        "holdout": spec.holdout.fraction if split and spec.holdout else None,
+        "holdout_seed": spec.holdout.seed if split and spec.holdout else None,
+        "max_questions": eval_set.max_questions,
+        "seed": eval_set.subset_seed if sampled else None,
+        "out": out,
+    }
+    return ["eval", *command_args(values, EvalConfig), *spec.extra_eval_args]
 
 
 SOURCES_DIR = "sources"  # a combination's own copies of source models that were deleted

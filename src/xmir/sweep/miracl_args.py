@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from xmir.evaluate.config import EvalConfig
+from xmir.options import command_args
 from xmir.sweep.spec import MiraclEvalSet, SweepSpec
 
 
@@ -21,23 +23,24 @@ def miracl_eval_args(
     *,
     keep_embeddings: bool = True,
 ) -> list[str]:
-    """Arguments of ``xmir eval`` of ``model`` on a MIRACL eval set (after ``xmir``)."""
-    args = ["eval", "--model", model, "--dataset", eval_set.dataset, "--corpus", eval_set.corpus]
-    if eval_set.languages is not None:
-        args += ["--languages", ",".join(eval_set.languages)]
-    if eval_set.max_topics is not None:
-        args += ["--max-topics", str(eval_set.max_topics), "--seed", str(eval_set.subset_seed)]
-    if eval_set.topics is not None:
-        args += ["--topics", eval_set.topics]
-    if eval_set.qrels is not None:
-        args += ["--qrels", eval_set.qrels]
-    if eval_set.search != "auto":
-        args += ["--search", eval_set.search]
-    if not eval_set.bm25:
-        args.append("--no-bm25")
-    if not keep_embeddings:
-        args.append("--drop-embeddings")
-    return [*args, "--out", str(out), *spec.extra_eval_args]
+    """Arguments of ``xmir eval`` of ``model`` on a MIRACL eval set (after ``xmir``): the
+    options are :class:`EvalConfig` fields (None: left out)."""
+    sampled = eval_set.max_topics is not None
+    values = {
+        "model": model,
+        "dataset": eval_set.dataset,
+        "corpus": eval_set.corpus,
+        "languages": eval_set.languages,
+        "max_topics": eval_set.max_topics,
+        "seed": eval_set.subset_seed if sampled else None,
+        "topics": eval_set.topics,
+        "qrels": eval_set.qrels,
+        "search": None if eval_set.search == "auto" else eval_set.search,
+        "bm25": None if eval_set.bm25 else False,
+        "keep_embeddings": None if keep_embeddings else False,
+        "out": out,
+    }
+    return ["eval", *command_args(values, EvalConfig), *spec.extra_eval_args]
 
 
 def overlap_checked_datasets(spec: SweepSpec) -> list[str]:

@@ -1,17 +1,20 @@
-"""Every setting of a training run, checked once, recorded in the run metadata."""
+"""Every setting of a training run, declared once: the ``xmir train`` options, their help and
+checks, the sweep's command lines and the run metadata all come from :class:`TrainConfig`."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from xmir.errors import XmirError
-from xmir.train.sampling import check_alpha
-from xmir.train.strategies import DEFAULT_ALPHA, DEFAULT_STRATEGY, get_strategy
+from pydantic import Field, model_validator
+
+from xmir.data.datasets import training_names
+from xmir.data.parallel import TRAIN_FORMATS
+from xmir.options import Cli, OptionsModel
+from xmir.train.strategies import DEFAULT_ALPHA, DEFAULT_STRATEGY, STRATEGIES, alpha_names, names
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LR_SCHEDULES = ("linear", "constant")
@@ -37,104 +40,188 @@ _NOT_FINGERPRINTED = frozenset(
 # saving a checkpoint does not change the trained weights.
 _CHECKPOINTING = frozenset({"save_every", "keep_checkpoints"})
 
+_STRATEGY_HELP = "; ".join(f"{s.name}: {s.help}" for s in STRATEGIES.values()) + "."
+_ALPHA_HELP = (
+    f"{', '.join(alpha_names())} only: the probability that a "
+    + " / ".join(f"{STRATEGIES[name].unit} ({name})" for name in alpha_names())
+    + " is monolingual"
+)
+_POSITIVE = Cli(option="--positive")
+_COMMA_LIST = Cli(cli_type=str)  # ar,de or 64,128 on the command line: xmir train splits it
+_GIVEN = Cli(tell_given=True)  # xmir train refuses some of these when they would do nothing
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """A fine-tuning run (see ``xmir train --help`` for each option)."""
 
-    model: str
-    train_data: str
-    out: Path
-    strategy: str = DEFAULT_STRATEGY
-    alpha: float = DEFAULT_ALPHA
-    batch_size: int = 32
-    steps: int | None = None
-    epochs: int | None = None
-    lr: float = 3e-5
-    temperature: float = 0.05
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    fixed_warmup_steps: int | None = None
-    lr_schedule: str = "linear"
-    seed: int = 0
-    train_format: str | None = None
-    data_dir: Path | None = None
-    languages: tuple[str, ...] | None = None
-    with_context: bool = False
-    positive_unit: str | None = None
-    max_questions: int | None = None
-    holdout: float | None = None  # LAReQA: leave out this share of ids (the dev split)
-    holdout_seed: int = 0
-    hard_negatives: bool = True
-    eval_data: str | None = None
-    eval_every: int | None = None
-    eval_max_questions: int | None = None
-    eval_subset_seed: int = 0
-    snapshot_at: tuple[int, ...] = ()
-    allow_overlap: bool = False
-    freeze_embeddings: bool = False
-    mini_batch_size: int | None = None
-    precision: str = "auto"
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    beta2_reference_batch: int | None = None
-    max_seq_length: int | None = None
-    save_every: int = 100
-    keep_checkpoints: int = 2
-    log_every: int = 10
-    report_to: str = "none"
+class TrainConfig(OptionsModel):
+    """A fine-tuning run: each field is an ``xmir train`` option (``xmir train --help``)."""
 
-    def __post_init__(self) -> None:
-        self.validate()
+    model: Annotated[
+        str, Field(description="Model spec: e5-small-q4[:layers=K], a local folder or a hub id.")
+    ]
+    train_data: Annotated[
+        str,
+        Field(
+            description=f"{', '.join(training_names())}, hf:OWNER/NAME[:CONFIG] or a local path."
+        ),
+    ]
+    out: Annotated[
+        Path, Field(description="Output folder: the trained model, metadata, checkpoints.")
+    ]
+    strategy: Annotated[
+        Literal[names()],  # type: ignore[valid-type]
+        Field(description=_STRATEGY_HELP),
+    ] = DEFAULT_STRATEGY
+    alpha: Annotated[float, Field(ge=0, le=1, description=_ALPHA_HELP), _GIVEN] = DEFAULT_ALPHA
+    batch_size: Annotated[
+        int, Field(ge=1, description="Pairs per device and step (in-batch negatives).")
+    ] = 32
+    steps: Annotated[
+        int | None,
+        Field(ge=1, description="Optimizer steps (or give --epochs)."),
+    ] = None
+    epochs: Annotated[
+        int | None,
+        Field(ge=1, description="Epochs (default 1); one epoch = item ids // global batch steps."),
+    ] = None
+    lr: Annotated[float, Field(gt=0, description="AdamW learning rate.")] = 3e-5
+    temperature: Annotated[
+        float, Field(gt=0, description="InfoNCE temperature (loss scale = 1/T).")
+    ] = 0.05
+    seed: Annotated[
+        int, Field(description="Seed of the batch plan, dropout and initialisation.")
+    ] = 0
+    train_format: Annotated[
+        Literal[TRAIN_FORMATS] | None,  # type: ignore[valid-type]
+        Field(description="Layout of a local --train-data folder."),
+    ] = None
+    data_dir: Annotated[
+        Path | None, Field(description="Folder with LAReQA data (default: $XMIR_DATA_DIR).")
+    ] = None
+    languages: Annotated[
+        tuple[str, ...] | None,
+        Field(description="Comma-separated training languages."),
+        _COMMA_LIST,
+    ] = None
+    with_context: Annotated[
+        bool, Field(description="LAReQA: positive = answer sentence + its paragraph.")
+    ] = False
+    positive_unit: Annotated[
+        Literal["paragraph", "sentence"] | None,
+        Field(
+            description="squad layout only: the positive is the paragraph (default) or the sentence."
+        ),
+        _POSITIVE,
+    ] = None
+    max_questions: Annotated[
+        int | None,
+        Field(description="LAReQA: a sampled subset of about N question ids (quick runs)."),
+    ] = None
+    holdout: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            lt=1,
+            description="LAReQA: leave out a development split, about this share of the question "
+            "ids in whole articles (e.g. 0.15), for xmir eval --split dev.",
+        ),
+    ] = None
+    holdout_seed: Annotated[int, Field(ge=0, description="Seed of the --holdout split"), _GIVEN] = 0
+    hard_negatives: Annotated[
+        bool,
+        Field(description="Use the data's hard negatives when every item has one (on by default)."),
+    ] = True
+    eval_data: Annotated[
+        str | None,
+        Field(
+            description="LAReQA eval sets, comma-separated (overlap guard; --eval-every: first)."
+        ),
+    ] = None
+    eval_every: Annotated[
+        int | None, Field(ge=1, description="Evaluate on --eval-data every N steps.")
+    ] = None
+    eval_max_questions: Annotated[
+        int | None,
+        Field(ge=1, description="--eval-every on a sampled subset of about N question ids."),
+    ] = None
+    eval_subset_seed: Annotated[
+        int,
+        Field(ge=0, description="Seed of the --eval-max-questions sample"),
+        Cli(option="--eval-seed", tell_given=True),
+    ] = 0
+    allow_overlap: Annotated[
+        bool, Field(description="Train even when training texts occur in an --eval-data set.")
+    ] = False
+    freeze_embeddings: Annotated[
+        bool, Field(description="Do not train the word-embedding matrix (much faster on CPU).")
+    ] = False
+    mini_batch_size: Annotated[
+        int | None,
+        Field(ge=1, description="GradCache mini-batch: batches larger than memory allows."),
+    ] = None
+    precision: Annotated[
+        Literal[PRECISIONS],  # type: ignore[valid-type]
+        Field(description="auto: bf16 or fp16 on a GPU, fp32 on CPU."),
+    ] = "auto"
+    weight_decay: Annotated[float, Field(ge=0, description="AdamW weight decay.")] = 0.01
+    warmup_ratio: Annotated[
+        float, Field(ge=0, lt=1, description="Share of steps with linear warmup"), _GIVEN
+    ] = 0.1
+    fixed_warmup_steps: Annotated[
+        int | None,
+        Field(ge=0, description="Warmup steps instead of a ratio (independent of the budget)."),
+        Cli(option="--warmup-steps"),
+    ] = None
+    lr_schedule: Annotated[
+        Literal[LR_SCHEDULES],  # type: ignore[valid-type]
+        Field(
+            description="After warmup: linear (decay to 0) or constant (a checkpoint at step k "
+            "is also the k-step budget)."
+        ),
+    ] = "linear"
+    snapshot_at: Annotated[
+        tuple[int, ...],
+        Field(description="Also save the model at these steps (snapshots/step-N), e.g. 64,128."),
+        _COMMA_LIST,
+    ] = ()
+    adam_beta1: Annotated[float, Field(gt=0, lt=1), Cli(exposed=False)] = 0.9
+    adam_beta2: Annotated[
+        float, Field(gt=0, lt=1, description="Adam beta2 (at the reference batch).")
+    ] = 0.999
+    beta2_reference_batch: Annotated[
+        int | None,
+        Field(
+            ge=1, description="Rescale beta2 to beta2 ** (global batch / this) (fixed half-life)."
+        ),
+    ] = None
+    max_seq_length: Annotated[
+        int | None, Field(ge=1, description="Truncate inputs to N tokens.")
+    ] = None
+    save_every: Annotated[int, Field(ge=1, description="Checkpoint every N steps.")] = 100
+    keep_checkpoints: Annotated[int, Field(ge=1, description="Newest checkpoints to keep.")] = 2
+    log_every: Annotated[
+        int, Field(ge=1, description="Log the loss every N steps (and step 1).")
+    ] = 10
+    report_to: Annotated[
+        Literal[REPORT_TO],  # type: ignore[valid-type]
+        Field(
+            description="Also send the logs (loss, learning rate, batch mix) to TensorBoard "
+            "(OUT/logs) or Weights & Biases."
+        ),
+    ] = "none"
 
-    def validate(self) -> None:
-        """Raise :class:`XmirError` on the first impossible setting."""
-        get_strategy(self.strategy)
-        check_alpha(self.alpha)
+    @model_validator(mode="after")
+    def _check_together(self) -> TrainConfig:
+        """The rules that involve more than one setting."""
         if self.steps is not None and self.epochs is not None:
-            raise XmirError("give --steps or --epochs, not both")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise XmirError(
-                f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"
-            )
-        if self.fixed_warmup_steps is not None and self.fixed_warmup_steps < 0:
-            raise XmirError(f"--warmup-steps must be >= 0, got {self.fixed_warmup_steps}")
+            raise ValueError("give --steps or --epochs, not both")
         bad = [s for s in self.snapshot_at if s < 1 or (self.steps is not None and s >= self.steps)]
         if bad:
-            raise XmirError(
+            raise ValueError(
                 f"--snapshot-at: {', '.join(map(str, bad))} is not a step before the last "
                 "(the final model is always saved)"
             )
-        if self.holdout is not None and not 0.0 < self.holdout < 1.0:
-            raise XmirError(f"--holdout must lie in (0, 1), got {self.holdout}")
-        if self.holdout_seed < 0:
-            raise XmirError(f"--holdout-seed must be >= 0, got {self.holdout_seed}")
-        _positive("--steps", self.steps)
-        _positive("--epochs", self.epochs)
-        _positive("--batch-size", self.batch_size)
-        _positive("--mini-batch-size", self.mini_batch_size)
-        _positive("--save-every", self.save_every)
-        _positive("--keep-checkpoints", self.keep_checkpoints)
-        _positive("--log-every", self.log_every)
-        _positive("--eval-every", self.eval_every)
-        _positive("--beta2-reference-batch", self.beta2_reference_batch)
-        _positive("--max-seq-length", self.max_seq_length)
-        if not self.lr > 0:
-            raise XmirError(f"--lr must be > 0, got {self.lr}")
-        if not self.temperature > 0:
-            raise XmirError(f"--temperature must be > 0, got {self.temperature}")
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            raise XmirError(f"--warmup-ratio must lie in [0, 1), got {self.warmup_ratio}")
-        if self.weight_decay < 0:
-            raise XmirError(f"--weight-decay must be >= 0, got {self.weight_decay}")
-        if not (0.0 < self.adam_beta1 < 1.0 and 0.0 < self.adam_beta2 < 1.0):
-            raise XmirError("Adam betas must lie in (0, 1)")
-        if self.precision not in PRECISIONS:
-            raise XmirError(f"--precision must be one of {', '.join(PRECISIONS)}")
-        if self.report_to not in REPORT_TO:
-            raise XmirError(f"--report-to must be one of {', '.join(REPORT_TO)}")
         if self.eval_every is not None and self.eval_data is None:
-            raise XmirError("--eval-every needs --eval-data")
+            raise ValueError("--eval-every needs --eval-data")
+        return self
 
     @property
     def scale(self) -> float:
@@ -161,13 +248,8 @@ class TrainConfig:
         return math.ceil(self.warmup_ratio * total_steps)
 
     def to_record(self) -> dict[str, Any]:
-        record = asdict(self)
-        for key, value in record.items():
-            if isinstance(value, Path):
-                record[key] = str(value)
-            elif isinstance(value, tuple):
-                record[key] = list(value)
-        return record
+        """The settings as JSON values (paths as text, tuples as lists): the run metadata."""
+        return self.model_dump(mode="json")
 
     def fingerprint(self) -> str:
         """A hash of the settings that shape the trained weights (checked on --resume)."""
@@ -184,6 +266,15 @@ class TrainConfig:
         )
 
 
-def _positive(option: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise XmirError(f"{option} must be >= 1, got {value}")
+class TrainRunOptions(OptionsModel):
+    """How ``xmir train`` runs a :class:`TrainConfig`: options that are not settings of the run."""
+
+    resume: Annotated[
+        bool, Field(description="Continue the run in --out from its last checkpoint.")
+    ] = False
+    dry_run: Annotated[
+        bool, Field(description="Only plan the batches: write batches.jsonl, print the mix.")
+    ] = False
+    world_size: Annotated[
+        int | None, Field(ge=1, description="--dry-run: plan for this many data-parallel ranks.")
+    ] = None
