@@ -19,7 +19,8 @@ import pytest
 
 from xmir.data.miracl import read_qrels, read_topics
 from xmir.errors import XmirError
-from xmir.evaluate.miracl import MiraclOptions, evaluate_miracl, relevant_ranks
+from xmir.evaluate.miracl import MiraclOptions, evaluate_miracl
+from xmir.evaluate.miracl_scoring import relevant_ranks
 from xmir.models.registry import load_model
 
 LANGUAGES = ("sw", "yo", "zh")

@@ -24,8 +24,10 @@ def die(signum: int) -> None:
 
 
 def inject(point: str, signum: int) -> None:
+    import xmir.train.final_model as final_model
     import xmir.train.trainer as trainer
     from xmir.train.callbacks import MixProgressCallback
+    from xmir.train.hf_trainer import XmirTrainer
 
     if point == "training":
         original_step = MixProgressCallback.on_step_end
@@ -38,14 +40,14 @@ def inject(point: str, signum: int) -> None:
 
         MixProgressCallback.on_step_end = on_step_end  # type: ignore[method-assign]
     elif point == "checkpoint":
-        original_save = trainer.XmirTrainer._save_optimizer_and_scheduler
+        original_save = XmirTrainer._save_optimizer_and_scheduler
 
         def save(self: Any, output_dir: str) -> None:
             if self.state.global_step == 4:
                 die(signum)
             original_save(self, output_dir)
 
-        trainer.XmirTrainer._save_optimizer_and_scheduler = save  # type: ignore[method-assign]
+        XmirTrainer._save_optimizer_and_scheduler = save  # type: ignore[method-assign]
     elif point == "final-save":
         moved: list[str] = []
 
@@ -59,7 +61,7 @@ def inject(point: str, signum: int) -> None:
                 os.replace(source, target)
                 moved.append(str(target))
 
-        trainer.os = CountingOs()  # type: ignore[assignment]
+        final_model.os = CountingOs()  # type: ignore[assignment]
     elif point == "record":
         original_write = trainer.atomic_write_json
 

@@ -16,7 +16,8 @@ from xmir.sweep.commands import SWEEP_SAVE_EVERY, train_args
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import parse_spec
 from xmir.train.config import TrainConfig
-from xmir.train.trainer import RUN_FILE, train
+from xmir.train.run_record import RUN_FILE
+from xmir.train.trainer import train
 
 
 def _config(model_dir: Path, train_dir: Path, out: Path, **changes: object) -> TrainConfig:

@@ -15,8 +15,10 @@ from transformers import TrainerCallback
 from xmir.errors import XmirError
 from xmir.train.checkpoints import list_checkpoints, verify_checkpoint
 from xmir.train.config import TrainConfig
+from xmir.train.hf_trainer import XmirTrainer
 from xmir.train.prepare import batches_jsonl, prepare_run
-from xmir.train.trainer import RUN_FILE, XmirTrainer, train
+from xmir.train.run_record import RUN_FILE
+from xmir.train.trainer import train
 
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
