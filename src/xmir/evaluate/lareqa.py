@@ -25,6 +25,7 @@ from xmir.evaluate.centering import center_by_language
 from xmir.evaluate.encoding import cached_encode, encoding_progress, unique_count
 from xmir.evaluate.retrieval import LanguageCounts, count_above_by_language, pad_relevant
 from xmir.licenses import evaluation_licenses
+from xmir.models.registry import as_loaded_model
 from xmir.provenance import library_versions, utc_now
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ def evaluate_lareqa(
 ) -> dict[str, Any]:
     """Encode ``rset`` with ``loaded`` (a :class:`LoadedModel` or a plain
     ``SentenceTransformer``) and return the result document (see the README)."""
-    from xmir.models.registry import as_loaded_model
-
     loaded = as_loaded_model(loaded)
     options = options or EvalOptions()
     started, clock = utc_now(), time.perf_counter()

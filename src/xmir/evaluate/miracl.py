@@ -38,6 +38,7 @@ from xmir.evaluate.miracl_results import (
 from xmir.evaluate.miracl_scoring import DEPTH, locate_relevant, score_rankings
 from xmir.evaluate.passage_encoder import passage_encoder
 from xmir.licenses import evaluation_licenses
+from xmir.models.registry import as_loaded_model
 from xmir.provenance import library_versions, utc_now
 
 if TYPE_CHECKING:
@@ -51,8 +52,6 @@ def evaluate_miracl(
 ) -> dict[str, Any]:
     """Evaluate ``loaded`` (a :class:`LoadedModel` or a plain ``SentenceTransformer``) on
     MIRACL dev and return the result document (LAReQA family)."""
-    from xmir.models.registry import as_loaded_model
-
     loaded = as_loaded_model(loaded)
     languages = check_languages(list(options.languages) if options.languages else None)
     started, clock = utc_now(), time.perf_counter()

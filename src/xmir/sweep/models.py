@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from xmir.errors import XmirError
+from xmir.models.spec import LADDERS, parse_model_spec
 
 
 def resolve_models(models: str | list[str]) -> list[str]:
     """A ladder name -> its specs (small to large); a list -> itself. Every spec is parsed
     (unknown name, bad ``layers=``, missing folder fail here, before any run starts)."""
-    from xmir.models.registry import LADDERS
-
     if isinstance(models, str):
         if models not in LADDERS:
             raise XmirError(
@@ -29,8 +28,6 @@ def resolve_models(models: str | list[str]) -> list[str]:
 
 def check_model_spec(spec: str, field: str = "models") -> None:
     """Parse ``spec`` as ``xmir train/eval`` will; a problem names the spec field."""
-    from xmir.models.registry import parse_model_spec
-
     try:
         parse_model_spec(spec)
     except XmirError as error:

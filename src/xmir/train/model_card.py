@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xmir.errors import XmirError
+from xmir.models.spec import OFFLINE_DEFAULT, REGISTRY, parse_model_spec
+from xmir.train.plan_dataset import ROW_COLUMN
 from xmir.train.strategies import get_strategy
 
 if TYPE_CHECKING:
@@ -87,9 +90,6 @@ def base_model_words(spec: str, base: dict[str, Any]) -> tuple[bool, str]:
     """Whether the weights trained were exactly the hub model ``base['hub_id']``, and the base
     model in words: ``e5-small-q4, first 1 of 12 layers, dequantized from
     multilingual-e5-small`` for a cut of the offline build."""
-    from xmir.errors import XmirError
-    from xmir.models.spec import OFFLINE_DEFAULT, REGISTRY, parse_model_spec
-
     try:
         parsed = parse_model_spec(spec)
     except XmirError:  # a folder moved since: its recorded name
@@ -110,8 +110,6 @@ def base_model_words(spec: str, base: dict[str, Any]) -> tuple[bool, str]:
 def _drop_row_column(entry: dict[str, Any], mix: dict[str, Any] | None) -> None:
     """Remove the plan's row index (how xmir checks each step's batch) from a dataset's
     columns, statistics and samples; put the realised batch mix in its place."""
-    from xmir.train.plan_dataset import ROW_COLUMN
-
     code = f"<code>{ROW_COLUMN}</code>"
     if code not in entry.get("columns", []):
         return

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from xmir.data.holdout import Holdout
+from xmir.data.lareqa import load_lareqa
 from xmir.data.overlap import (
     OverlapReport,
     add_containment,
@@ -164,8 +165,6 @@ def load_eval_set(
 ) -> Any:
     """A LAReQA evaluation set named by ``--eval-data`` (a name or a LAReQA folder; the first
     one unless ``name`` is given)."""
-    from xmir.data.lareqa import load_lareqa
-
     names = eval_data_names(config)
     assert names, "no --eval-data"
     name, data_dir = name or names[0], config.data_dir

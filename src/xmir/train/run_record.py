@@ -11,6 +11,7 @@ import torch
 
 from xmir.errors import XmirError
 from xmir.licenses import trained_model_licence
+from xmir.models.spec import OFFLINE_DEFAULT, REGISTRY, parse_model_spec
 from xmir.provenance import library_versions, utc_now
 from xmir.train.config import CHECKPOINT_DIR, TrainConfig
 from xmir.train.prepare import PreparedRun, plan_record
@@ -39,8 +40,6 @@ def base_model_names(spec: str) -> dict[str, str | None]:
     """``spec``, a name to show (a folder's own name, not its path) and the hub id of the
     weights behind it (e5-small-q4 is a dequantized copy of intfloat/multilingual-e5-small;
     None for a folder), for the model card."""
-    from xmir.models.spec import OFFLINE_DEFAULT, REGISTRY, parse_model_spec
-
     parsed = parse_model_spec(spec)
     hub_id: str | None = None
     if parsed.kind == "hub":

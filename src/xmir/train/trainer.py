@@ -32,7 +32,9 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
 from xmir.errors import XmirError
+from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
 from xmir.io import atomic_write_json
+from xmir.models import registry
 from xmir.output_guard import check_output_folder, is_plan_folder, is_train_folder
 from xmir.train.callbacks import (
     CheckpointManifests,
@@ -81,8 +83,6 @@ def train(
 
     Launch the same call under ``torchrun`` / ``accelerate launch`` for data parallelism.
     """
-    from xmir.models.registry import load_model
-
     out = Path(config.out)
     world_size = distributed_world_size()
     main = distributed_rank() == 0
@@ -99,7 +99,7 @@ def train(
     if main:
         discard_partial(out / CHECKPOINT_DIR)  # saves cut off by a crash
     run = prepare_run(config, world_size)
-    loaded = load_model(config.model, device="cpu")  # the trainer moves it to its device
+    loaded = registry.load_model(config.model, device="cpu")  # the trainer moves it to its device
     model = loaded.model
     if config.max_seq_length is not None:
         model.max_seq_length = config.max_seq_length
@@ -236,8 +236,6 @@ def _eval_callback(
 ) -> LareqaEvalCallback | None:
     if config.eval_every is None:
         return None
-    from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
-
     eval_set = load_eval_set(config, max_questions=config.eval_max_questions)
     options = EvalOptions(
         with_context=config.with_context, use_cache=False, show_progress=False, seed=config.seed
