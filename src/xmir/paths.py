@@ -21,3 +21,12 @@ def data_dir_from_env() -> Path | None:
     """The data directory named by ``$XMIR_DATA_DIR``, if set."""
     value = os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser() if value else None
+
+
+# The files xmir writes and reads back, named once (their models: xmir.train.record,
+# xmir.evaluate.result, xmir.sweep.layout).
+TRAIN_RECORD_FILE = "xmir-train.json"  # a training run's record, in its output folder
+TRAIN_BATCHES_FILE = "batches.jsonl"  # a training run's planned batches, one per line
+SWEEP_FILE = "sweep.json"  # a sweep folder's spec and planned runs
+RUN_STATUS_FILE = "status.json"  # a sweep run's state
+RUN_RESULT_FILE = "result.json"  # a sweep run's summary, written last
