@@ -59,7 +59,7 @@ def test_committed_records_are_typed() -> None:
     kept = _committed(TRAIN_RECORD_FILE + ".gz")[0]
     run = RunRecord.from_disk(kept.parents[1] / RUN_RESULT_FILE)
     assert run.train is not None and run.train.batch_mix is not None
-    assert run.train.batch_mix.pairs > 0
+    assert (run.train.batch_mix.pairs or 0) > 0
     trained = TrainRecord.from_disk(kept.with_suffix(""))
     assert trained.is_finished and trained.plan and trained.plan.realised_mix
     assert trained.plan.realised_mix.steps == trained.plan.total_steps

@@ -7,7 +7,6 @@ of its base model may be MIT, but MLQA-R's CC BY-NC 4.0 restricts what it may be
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import yaml
 
 from xmir.data.datasets import find_dataset
+from xmir.paths import TRAIN_RECORD_FILE
+from xmir.records import read_json_object
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def model_license(spec_kind: str, license_id: str | None, folder: Path | None) -
     if license_id:
         return {"license": license_id, "terms": f"weights: {license_id}"}
     if folder is not None:
-        trained = _trained_model_licence(folder / "xmir-train.json")
+        trained = _trained_model_licence(folder / TRAIN_RECORD_FILE)
         if trained is not None:
             return trained
         card = _card_licence(folder / "README.md")
@@ -96,11 +97,8 @@ def evaluation_licenses(dataset: str, model: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trained_model_licence(path: Path) -> dict[str, Any] | None:
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    licences = record.get("licenses") if isinstance(record, dict) else None
+    record = read_json_object(path) if path.is_file() else None
+    licences = record.get("licenses") if record is not None else None
     trained = licences.get("trained_model") if isinstance(licences, dict) else None
     return trained if isinstance(trained, dict) else None
 

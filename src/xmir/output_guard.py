@@ -9,18 +9,16 @@ create nothing: the write probe is removed at once.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from xmir.errors import XmirError
+from xmir.paths import SWEEP_FILE, TRAIN_BATCHES_FILE, TRAIN_RECORD_FILE
+from xmir.records import EVAL_RESULT_KEY, read_json_object
 
 SHOWN_ENTRIES = 3  # entries named in a refusal before "and N more"
-TRAIN_RECORD = "xmir-train.json"
-TRAIN_PLAN = "batches.jsonl"
-SWEEP_RECORD = "sweep.json"
 REPORT_ENTRIES = frozenset({"report.md", "report.html", "results.csv", "figures"})
 
 
@@ -100,34 +98,32 @@ def _check_can_create(folder: Path, option: str, path: Path) -> None:
 
 def is_xmir_result(path: Path) -> bool:
     """A JSON object written by ``xmir eval`` (it carries ``xmir_result``)."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(record, dict) and "xmir_result" in record
+    path = Path(path)
+    record = read_json_object(path) if path.is_file() else None
+    return record is not None and EVAL_RESULT_KEY in record
 
 
 def is_train_folder(path: Path) -> bool:
     """A folder of ``xmir train``: its run record, or only the plan of a dry run."""
     names = _names(Path(path))
-    return TRAIN_RECORD in names or names <= {TRAIN_PLAN}
+    return TRAIN_RECORD_FILE in names or names <= {TRAIN_BATCHES_FILE}
 
 
 def is_plan_folder(path: Path) -> bool:
     """A folder that holds only the plan of an earlier ``xmir train --dry-run``."""
-    return _names(Path(path)) <= {TRAIN_PLAN}
+    return _names(Path(path)) <= {TRAIN_BATCHES_FILE}
 
 
 def is_sweep_folder(path: Path) -> bool:
     """A folder of ``xmir sweep``: its ``sweep.json``, or (a study) only sweep folders, empty
     folders and the report."""
     path = Path(path)
-    if (path / SWEEP_RECORD).is_file():
+    if (path / SWEEP_FILE).is_file():
         return True
     for entry in path.iterdir():
         if _leftover(entry.name) or (entry.name == "report" and entry.is_dir()):
             continue
-        if not entry.is_dir() or not ((entry / SWEEP_RECORD).is_file() or _empty(entry)):
+        if not entry.is_dir() or not ((entry / SWEEP_FILE).is_file() or _empty(entry)):
             return False
     return True
 

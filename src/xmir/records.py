@@ -30,6 +30,7 @@ from pydantic import (
 from xmir.errors import XmirError
 from xmir.io import atomic_write_json
 
+EVAL_RESULT_KEY = "xmir_result"  # the schema version key of an evaluation result
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
 

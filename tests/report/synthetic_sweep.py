@@ -16,9 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from xmir.evaluate.result import EvalResult, QueryKey
+from xmir.evaluate.result import query_keys as format_keys
 from xmir.io import atomic_write_json
 from xmir.sweep.layout import SweepLayout, eval_file_name
 from xmir.sweep.plan import build_plan, config_fingerprint, run_config
+from xmir.sweep.run_record import RunRecord
 from xmir.sweep.spec import SweepSpec, parse_spec
 
 MODELS = ["e5-small-q4:layers=1", "e5-small-q4:layers=2", "e5-small-q4:layers=4"]
@@ -73,7 +76,8 @@ def per_query_ap(
 
 
 def query_keys() -> list[str]:
-    return [f"q{i}|{lang}" for lang in LANGS for i in range(QUESTIONS)]
+    ids = [f"q{i}" for _ in LANGS for i in range(QUESTIONS)]
+    return format_keys(ids, [lang for lang in LANGS for _ in range(QUESTIONS)])
 
 
 def spec_payload(**changes: Any) -> dict[str, Any]:
@@ -135,7 +139,9 @@ def eval_document(
         },
         "per_query": {
             "keys": query_keys(),
-            "paragraphs": [f"p{int(key[1:].split('|')[0]) // 3}" for key in query_keys()],
+            "paragraphs": [
+                f"p{int(QueryKey.parse(key).query_id[1:]) // 3}" for key in query_keys()
+            ],
             **{
                 f"{s}_ap": per_query_ap(size, strategy, seed, s, values_of)
                 for s in ("mono", "cross", "multi")
@@ -205,15 +211,14 @@ def write_sweep(
             for eval_set in spec.eval:
                 name = eval_file_name(eval_set.dataset, budget)
                 document = eval_document(size, label, run.seed, _at(values_of, budget, spec))
-                atomic_write_json(layout.run_dir(run.run_id) / name, document)
+                EvalResult.model_validate(document).to_disk(layout.run_dir(run.run_id) / name)
                 if budget is None:
                     files[eval_set.dataset] = name
                 else:
                     budgets.setdefault(str(budget), {})[eval_set.dataset] = name
         if not run.is_baseline:
             budgets[str(spec.budget.steps)] = dict(files)
-        atomic_write_json(
-            layout.result_file(run.run_id),
+        RunRecord.model_validate(
             {
                 "run_id": run.run_id,
                 "config": configs[run.run_id],
@@ -222,8 +227,8 @@ def write_sweep(
                 "evals": files,
                 "budgets": budgets,
                 "train": None if run.is_baseline else {"batch_mix": batch_mix(run.strategy)},
-            },
-        )
+            }
+        ).to_disk(layout.result_file(run.run_id))
         atomic_write_json(layout.status_file(run.run_id), {"state": "finished", "config_sha": sha})
     return root
 

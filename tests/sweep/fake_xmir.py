@@ -29,6 +29,10 @@ import sys
 import time
 from pathlib import Path
 
+from xmir.evaluate.result import EvalResult, query_keys
+from xmir.paths import TRAIN_BATCHES_FILE, TRAIN_RECORD_FILE
+from xmir.train.record import TrainRecord
+
 LANGS = ("ar", "de", "en")
 
 
@@ -104,30 +108,29 @@ def train(args: argparse.Namespace) -> None:
         lines.append(json.dumps(record))
     if os.environ.get("FAKE_XMIR_CORRUPT") == os.environ.get("XMIR_SWEEP_RUN_ID"):
         lines.append("{not json")
-    (out / "batches.jsonl").write_text("\n".join(lines) + "\n")
+    (out / TRAIN_BATCHES_FILE).write_text("\n".join(lines) + "\n")
     for step in [int(s) for s in (args.snapshot_at or "").split(",") if s] + [args.steps]:
         folder = out if step == args.steps else out / "snapshots" / f"step-{step}"
         folder.mkdir(parents=True, exist_ok=True)
         identity = f"{args.model}|{args.strategy}|{args.alpha}|{args.seed}|{step}"
         weights = hashlib.sha256(identity.encode()).hexdigest()
-        (folder / "xmir-train.json").write_text(
-            json.dumps(
-                {"status": "finished", "model": args.model, "weights": weights, "lr": args.lr}
-            )
-        )
+        record = {"status": "finished", "model": {"spec": args.model}, "weights": weights}
+        TrainRecord.model_validate({**record, "lr": args.lr}).to_disk(folder / TRAIN_RECORD_FILE)
 
 
 def evaluate(args: argparse.Namespace) -> None:
     model = args.model
-    meta_file = Path(model) / "xmir-train.json"
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    identity, model = meta.get("weights", model), meta.get("model", model)
+    meta = TrainRecord.read(Path(model) / TRAIN_RECORD_FILE) if Path(model).is_dir() else None
+    if meta is not None:
+        identity, model = meta.extra("weights", model), meta.model.spec or model
+    else:
+        identity = model
     layers = int(model.rsplit("layers=", 1)[1]) if "layers=" in model else 2
     if args.dataset == "miracl":
-        Path(args.out).write_text(json.dumps(_miracl_document(args, identity, layers)))
+        EvalResult.model_validate(_miracl_document(args, identity, layers)).to_disk(args.out)
         return
     peak = os.environ.get("FAKE_XMIR_LR_PEAK")
-    lr = meta.get("lr")
+    lr = meta.extra("lr") if meta is not None else None
 
     def score(*parts: str) -> float:
         if peak and lr:
@@ -146,7 +149,7 @@ def evaluate(args: argparse.Namespace) -> None:
     settings["cross"]["matrix"] = {
         q: {c: _number(identity, q, c) for c in LANGS if c != q} for q in LANGS
     }
-    keys = [f"q{i}|{lang}" for i in range(4) for lang in LANGS]
+    keys = query_keys([f"q{i}" for i in range(4) for _ in LANGS], [*LANGS] * 4)
     document = {
         "settings": settings,
         "bias": {
@@ -162,7 +165,7 @@ def evaluate(args: argparse.Namespace) -> None:
         },
         "model": _model_record(args, identity, layers),
     }
-    Path(args.out).write_text(json.dumps(document))
+    EvalResult.model_validate(document).to_disk(args.out)
 
 
 def _model_record(args: argparse.Namespace, identity: str, layers: int) -> dict[str, object]:

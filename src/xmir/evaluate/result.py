@@ -15,9 +15,8 @@ from typing import ClassVar, NamedTuple
 
 from pydantic import Field, field_validator
 
-from xmir.records import Record, VersionedRecord
+from xmir.records import EVAL_RESULT_KEY, Record, VersionedRecord
 
-EVAL_RESULT_KEY = "xmir_result"  # the schema version key every result carries
 KEY_SEPARATOR = "|"
 Number = int | float
 

@@ -5,42 +5,41 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from xmir.evaluate.result import EvalResult
 from xmir.report.results import RunResult, SweepResults
 
 SETTINGS = ("mono", "cross", "multi")
 
 
+MetricReader = Callable[[EvalResult], float]
+
+
 # metric name -> how to read it from an eval document; lower_is_better where it applies.
-def _read(*path: str) -> Callable[[dict[str, Any]], float]:
-    """A reader of a nested number; NaN when an older document lacks it."""
-
-    def read(document: dict[str, Any]) -> float:
-        value: Any = document
-        for key in path:
-            if not isinstance(value, dict) or key not in value:
-                return math.nan
-            value = value[key]
-        return float(value)
-
-    return read
+def _setting(setting: str, name: str = "map", variant: str | None = None) -> MetricReader:
+    """A reader of one setting metric; NaN when an older document lacks it."""
+    return lambda document: document.variant(variant).metric(setting, name)
 
 
-METRICS: dict[str, Callable[[dict[str, Any]], float]] = {
-    "mono": _read("settings", "mono", "map"),
-    "cross": _read("settings", "cross", "map"),
-    "multi": _read("settings", "multi", "map"),
-    "rank_distance": _read("bias", "rank_distance"),
-    "own_share@10": _read("bias", "own_language_share@10", "value"),
-    "mrc": _read("bias", "mrc", "value"),
-    "centered_multi": _read("variants", "centered", "settings", "multi", "map"),
-    "centered_rank_distance": _read("variants", "centered", "bias", "rank_distance"),
-    "centered_mrc": _read("variants", "centered", "bias", "mrc", "value"),
-    "ndcg@10": _read("settings", "mono", "ndcg@10"),
-    "recall@100": _read("settings", "mono", "recall@100"),
+def _bias(name: str, variant: str | None = None) -> MetricReader:
+    """A reader of one bias number; NaN when an older document lacks it."""
+    return lambda document: document.variant(variant).bias_metric(name)
+
+
+METRICS: dict[str, MetricReader] = {
+    "mono": _setting("mono"),
+    "cross": _setting("cross"),
+    "multi": _setting("multi"),
+    "rank_distance": _bias("rank_distance"),
+    "own_share@10": _bias("own_share@10"),
+    "mrc": _bias("mrc"),
+    "centered_multi": _setting("multi", variant="centered"),
+    "centered_rank_distance": _bias("rank_distance", variant="centered"),
+    "centered_mrc": _bias("mrc", variant="centered"),
+    "ndcg@10": _setting("mono", "ndcg@10"),
+    "recall@100": _setting("mono", "recall@100"),
 }
 CORPUS_DATASETS = frozenset({"miracl"})  # corpus retrieval: nDCG@10 and Recall@100
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from xmir.evaluate.result import EvalResult
 from xmir.report.aggregate import CORPUS_DATASETS
 from xmir.report.results import RunResult, SweepResults
 from xmir.report.verdicts import ONE_SEED, pooled_spread
@@ -21,23 +21,9 @@ from xmir.report.verdicts import ONE_SEED, pooled_spread
 BIAS_METRICS = ("own_share@10", "pool_share", "rank_distance", "mrc")
 
 
-def bias_value(document: dict[str, Any], metric: str, *, centered: bool) -> float:
+def bias_value(document: EvalResult, metric: str, *, centered: bool) -> float:
     """One bias number from an eval document (NaN when the document predates it)."""
-    if centered:
-        document = (document.get("variants") or {}).get("centered") or {}
-    bias = document.get("bias") or {}
-    try:
-        if metric == "rank_distance":
-            return float(bias["rank_distance"])
-        if metric == "own_share@10":
-            return float(bias["own_language_share@10"]["value"])
-        if metric == "pool_share":
-            return float(bias["own_language_share@10"]["expected_from_pool"])
-        if metric == "mrc":
-            return float(bias["mrc"]["value"])
-    except (KeyError, TypeError, ValueError):
-        return math.nan
-    raise ValueError(f"unknown bias metric {metric}")
+    return document.variant("centered" if centered else None).bias_metric(metric)
 
 
 @dataclass(frozen=True)

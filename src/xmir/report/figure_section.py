@@ -10,6 +10,7 @@ from xmir.report.bias_summary import BiasRow
 from xmir.report.results import SweepResults
 from xmir.report.stats.study import StudyStats
 from xmir.report.study_tables import md_table
+from xmir.train.record import BatchMix
 
 
 def draw_figures(
@@ -103,21 +104,19 @@ def batch_mix_section(summary: Summary) -> list[str]:
         return []
     rows = []
     for run in runs:
-        mix = run.batch_mix or {}
+        mix = run.batch_mix or BatchMix()
         target = {"mono": "1", "cross": "0"}.get(
             run.strategy, f"{run.alpha:g}" if run.alpha is not None else "?"
         )
-        share = mix.get("mono_share")
+        share, same = mix.mono_share, mix.same_language_pair_share
         rows.append(
             [
                 run.run_id,
-                str(mix.get("steps")),
-                str(mix.get("pairs")),
+                str(mix.steps),
+                str(mix.pairs),
                 target,
                 "–" if share is None else f"{share:.3f}",
-                "–"
-                if mix.get("same_language_pair_share") is None
-                else f"{mix['same_language_pair_share']:.3f}",
+                "–" if same is None else f"{same:.3f}",
             ]
         )
     headers = [

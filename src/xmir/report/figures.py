@@ -253,7 +253,9 @@ def _matrix(
     """Seed-mean cross-lingual matrix of a group as {(query lang, candidate lang): mAP}."""
     sums: dict[tuple[str, str], list[float]] = {}
     for run in summary.runs(group):
-        matrix = run.evals.get(dataset, {}).get("settings", {}).get("cross", {}).get("matrix")
+        document = run.evals.get(dataset)
+        cross = document.settings.get("cross") if document is not None else None
+        matrix = cross.matrix if cross is not None else None
         for q_lang, row in (matrix or {}).items():
             for c_lang, value in row.items():
                 sums.setdefault((q_lang, c_lang), []).append(float(value))
@@ -279,12 +281,13 @@ def plot_batch_mix(summary: Summary, path: Path) -> Path | None:
     runs = [r for g in summary.groups() for r in summary.runs(g) if r.batch_mix]
     if not runs:
         return None
-    languages = sorted({lang for r in runs for lang in r.batch_mix["query_language_share"]})  # type: ignore[index]
+    mixes = [r.batch_mix for r in runs if r.batch_mix is not None]
+    languages = sorted({lang for mix in mixes for lang in mix.query_language_share})
     cmap = plt.get_cmap("tab20b")
     height = 0.32 * len(runs) + 1.8
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, height), sharey=True, layout="constrained")
     ys = np.arange(len(runs))
-    mono = np.array([r.batch_mix["mono_share"] or 0.0 for r in runs])  # type: ignore[index]
+    mono = np.array([mix.mono_share or 0.0 for mix in mixes])
     left.barh(ys, mono, color=_FIXED_COLOURS["mono"], label="monolingual batches")
     left.barh(ys, 1 - mono, left=mono, color=_FIXED_COLOURS["cross"], label="cross-lingual batches")
     targets = [_target_mono_share(r.strategy, r.alpha) for r in runs]
@@ -296,7 +299,7 @@ def plot_batch_mix(summary: Summary, path: Path) -> Path | None:
     left.set_title("batch types (realised)")
     offsets = np.zeros(len(runs))
     for index, lang in enumerate(languages):
-        shares = np.array([r.batch_mix["query_language_share"].get(lang, 0.0) for r in runs])  # type: ignore[index]
+        shares = np.array([mix.query_language_share.get(lang, 0.0) for mix in mixes])
         right.barh(ys, shares, left=offsets, color=cmap(index % 20), label=lang)
         offsets += shares
     right.set_xlim(0, 1)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xmir.errors import XmirError
+from xmir.evaluate.result import EvalResult, ModelRecord
 from xmir.sweep.batch_mix import summarise_batches
 from xmir.sweep.layout import (
     FAILED,
@@ -24,7 +25,9 @@ from xmir.sweep.layout import (
     read_status,
 )
 from xmir.sweep.plan import BASELINE, strategy_label
+from xmir.sweep.run_record import KeptTraining, RunBudget, RunRecord
 from xmir.sweep.tuning import is_tuning_record
+from xmir.train.record import BatchMix
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,8 @@ class RunResult:
     total_params: int | None
     non_embedding_params: int | None
     model_description: str | None
-    evals: dict[str, dict[str, Any]]
-    batch_mix: dict[str, Any] | None
+    evals: dict[str, EvalResult]
+    batch_mix: BatchMix | None
     steps: int = 0  # the evaluated budget in optimizer steps (0: the untrained encoder)
     sweep: str = ""
     lr: float | None = None
@@ -155,7 +158,7 @@ def load_results(root: Path) -> SweepResults:
 def _agreement(kept: RunResult, other: RunResult) -> dict[str, Any]:
     """How far two results of the same evaluated model are apart (0 for a deterministic run)."""
     gaps = [
-        abs(kept.evals[d]["settings"][s]["map"] - other.evals[d]["settings"][s]["map"])
+        abs(kept.evals[d].metric(s) - other.evals[d].metric(s))
         for d in kept.evals
         if d in other.evals
         for s in ("mono", "cross", "multi")
@@ -195,57 +198,56 @@ def _load_sweep(root: Path) -> SweepResults:
 
 def _load_run(layout: SweepLayout, run_id: str, sweep: str) -> list[RunResult] | None:
     """One result per evaluated budget of the run (None when a file is unreadable)."""
-    result = read_json(layout.result_file(run_id))
+    result = RunRecord.read(layout.result_file(run_id))
     if result is None:
         return None
-    config = result.get("config", {})
-    budget = config.get("budget") or {}
-    is_baseline = config.get("strategy", BASELINE) == BASELINE
-    by_budget = result.get("budgets") or {}
+    config = result.config
+    budget = config.budget or RunBudget()
+    is_baseline = (config.strategy or BASELINE) == BASELINE
+    by_budget = result.budgets
     if is_baseline or not by_budget:
-        by_budget = {str(0 if is_baseline else budget.get("steps", 0)): result.get("evals") or {}}
-    model = result.get("model") or {}
-    train = result.get("train") or {}
+        by_budget = {str(0 if is_baseline else budget.steps or 0): result.evals}
+    model = result.model or ModelRecord()
     loaded: list[RunResult] = []
     for steps, files in sorted(by_budget.items(), key=lambda kv: int(kv[0])):
-        evals: dict[str, dict[str, Any]] = {}
+        evals: dict[str, EvalResult] = {}
         for dataset, name in files.items():
-            payload = read_json(layout.run_dir(run_id) / name)
+            payload = EvalResult.read(layout.run_dir(run_id) / name)
             if payload is None:
                 return None
             evals[dataset] = payload
         loaded.append(
             RunResult(
                 run_id=run_id,
-                model=config.get("model", model.get("spec", "?")),
-                model_label=result.get("model_label", run_id),
-                strategy=config.get("strategy", BASELINE),
-                alpha=config.get("alpha"),
-                batch_size=config.get("batch_size"),
-                seed=config.get("seed"),
-                total_params=model.get("total_params"),
-                non_embedding_params=model.get("non_embedding_params"),
-                model_description=model.get("description"),
+                model=config.model or model.spec or "?",
+                model_label=result.model_label or run_id,
+                strategy=config.strategy or BASELINE,
+                alpha=config.alpha,
+                batch_size=config.batch_size,
+                seed=config.seed,
+                total_params=model.total_params,
+                non_embedding_params=model.non_embedding_params,
+                model_description=model.description,
                 evals=evals,
-                batch_mix=_mix_at(layout, run_id, train, int(steps)),
+                batch_mix=_mix_at(layout, run_id, result.train, int(steps)),
                 steps=int(steps),
                 sweep=sweep,
-                lr=None if is_baseline else budget.get("lr"),
-                finished=str(result.get("finished") or ""),
+                lr=None if is_baseline else budget.lr,
+                finished=result.finished or "",
             )
         )
     return loaded
 
 
 def _mix_at(
-    layout: SweepLayout, run_id: str, train: dict[str, Any], steps: int
-) -> dict[str, Any] | None:
+    layout: SweepLayout, run_id: str, train: KeptTraining | None, steps: int
+) -> BatchMix | None:
     """The batch mix of the first ``steps`` steps (what a budget's snapshot was trained on),
     from the run's kept ``batches.jsonl``; the whole run's mix when that file is gone."""
-    mix = train.get("batch_mix")
-    if not mix or not steps or int(mix.get("steps") or 0) <= steps or not train.get("batches"):
+    mix = train.batch_mix if train is not None else None
+    if mix is None or train is None or not steps or (mix.steps or 0) <= steps or not train.batches:
         return mix
-    path = layout.run_dir(run_id) / str(train["batches"])
+    path = layout.run_dir(run_id) / train.batches
     for candidate in (path, path.with_name(path.name + ".gz")):
         if candidate.is_file():
             return summarise_batches(candidate, max_step=steps)

@@ -224,9 +224,7 @@ def plot_map_vs_steps(results: SweepResults, dataset: str, path: Path) -> Path |
                 pts: dict[int, list[float]] = {}
                 for r in results.runs:
                     if r.model == model and r.strategy_label == label and dataset in r.evals:
-                        pts.setdefault(r.steps, []).append(
-                            r.evals[dataset]["settings"][setting]["map"]
-                        )
+                        pts.setdefault(r.steps, []).append(r.evals[dataset].metric(setting))
                 if len(pts) > 1:
                     xs = sorted(pts)
                     ax.errorbar(

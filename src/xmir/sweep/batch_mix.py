@@ -1,4 +1,5 @@
-"""The realised batch mix of a training run, summarised from its ``batches.jsonl``."""
+"""The realised batch mix of a training run, summarised from its ``batches.jsonl``
+(:class:`~xmir.train.record.BatchMix`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ import gzip
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from xmir.errors import XmirError
+from xmir.train.record import BatchMix
 
 
-def summarise_batches(path: Path, max_step: int | None = None) -> dict[str, Any]:
+def summarise_batches(path: Path, max_step: int | None = None) -> BatchMix:
     """Counts that show what the sampler really did: batch types, languages, pairs.
 
     ``mono_share`` and ``mixed_share`` are the shares of (step, rank) batches that were
@@ -55,18 +56,18 @@ def summarise_batches(path: Path, max_step: int | None = None) -> dict[str, Any]
             if kind == "mono" and queries:
                 mono_langs[queries[0]] += 1
     batches = sum(types.values())
-    return {
-        "steps": len(steps),
-        "ranks": len(ranks),
-        "batches": batches,
-        "pairs": pairs,
-        "mono_share": types["mono"] / batches if batches else None,
-        "mixed_share": types["mixed"] / batches if batches else None,
-        "same_language_pair_share": same_language_pairs / pairs if pairs else None,
-        "query_language_share": _shares(query_langs),
-        "passage_language_share": _shares(passage_langs),
-        "mono_batch_languages": dict(sorted(mono_langs.items())),
-    }
+    return BatchMix(
+        steps=len(steps),
+        ranks=len(ranks),
+        batches=batches,
+        pairs=pairs,
+        mono_share=types["mono"] / batches if batches else None,
+        mixed_share=types["mixed"] / batches if batches else None,
+        same_language_pair_share=same_language_pairs / pairs if pairs else None,
+        query_language_share=_shares(query_langs),
+        passage_language_share=_shares(passage_langs),
+        mono_batch_languages=dict(sorted(mono_langs.items())),
+    )
 
 
 def _shares(counts: Counter[str]) -> dict[str, float]:

@@ -10,18 +10,20 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from xmir.errors import XmirError
 from xmir.evaluate.config import EvalConfig
 from xmir.options import command_args
-from xmir.sweep.layout import SweepLayout, eval_file_name, read_json
+from xmir.paths import TRAIN_RECORD_FILE
+from xmir.sweep.layout import SweepLayout, eval_file_name
 from xmir.sweep.miracl_args import miracl_eval_args, overlap_checked_datasets
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import EvalSet, MiraclEvalSet, SweepSpec
 from xmir.train.config import SNAPSHOT_DIR, TrainConfig, TrainRunOptions
+from xmir.train.record import TrainRecord
 
 # The same interpreter as the sweep, so a run uses exactly this installation of xmir.
 DEFAULT_CLI: tuple[str, ...] = (sys.executable, "-m", "xmir")
 MODEL_DIR = "model"
-TRAIN_RECORD = "xmir-train.json"  # written by xmir train once the model is saved
 # A run saves a checkpoint at least this often, so an interrupted short run resumes.
 SWEEP_SAVE_EVERY = 16
 
@@ -114,7 +116,11 @@ def source_model_dir(layout: SweepLayout, run: PlannedRun, source_id: str) -> Pa
 
 def model_is_complete(folder: Path) -> bool:
     """True when ``folder`` holds a model whose training finished."""
-    return (read_json(folder / TRAIN_RECORD) or {}).get("status") == "finished"
+    try:
+        record = TrainRecord.read(folder / TRAIN_RECORD_FILE)
+    except XmirError:  # not a training record: not a model to reuse
+        return False
+    return record is not None and record.is_finished
 
 
 def combination_steps(

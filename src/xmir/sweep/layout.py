@@ -22,18 +22,18 @@ a checkpoint in ``model/checkpoints``) keeps its folder and continues with ``xmi
 
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xmir.io import atomic_write_json
+from xmir.paths import RUN_RESULT_FILE, RUN_STATUS_FILE, SWEEP_FILE
+from xmir.records import read_json_object
 
 FINISHED, FAILED, RUNNING, INTERRUPTED = "finished", "failed", "running", "interrupted"
-SWEEP_FILE = "sweep.json"
-STATUS_FILE = "status.json"
-RESULT_FILE = "result.json"
+STATUS_FILE = RUN_STATUS_FILE
+RESULT_FILE = RUN_RESULT_FILE
+__all__ = ["RESULT_FILE", "STATUS_FILE", "SWEEP_FILE", "SweepLayout", "read_json"]
 
 
 @dataclass(frozen=True)
@@ -72,16 +72,7 @@ def eval_file_name(dataset: str, budget: int | None = None) -> str:
 def read_json(path: Path) -> dict[str, Any] | None:
     """A JSON object from ``path``, or from ``path.gz`` once the sweep compressed it; None when
     missing or unreadable (a torn write counts as absent)."""
-    compressed = path.with_name(path.name + ".gz")
-    try:
-        if path.is_file() or not compressed.is_file():
-            text = path.read_text(encoding="utf-8")
-        else:
-            text = gzip.decompress(compressed.read_bytes()).decode("utf-8")
-        payload = json.loads(text)
-    except (OSError, ValueError, EOFError):
-        return None
-    return payload if isinstance(payload, dict) else None
+    return read_json_object(path)
 
 
 def read_status(layout: SweepLayout, run_id: str) -> dict[str, Any] | None:

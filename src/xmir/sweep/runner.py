@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xmir.errors import XmirError
-from xmir.io import atomic_write_bytes, atomic_write_json
+from xmir.evaluate.result import EvalResult, ModelRecord
+from xmir.io import atomic_write_bytes
+from xmir.paths import RUN_RESULT_FILE, RUN_STATUS_FILE, TRAIN_BATCHES_FILE, TRAIN_RECORD_FILE
 from xmir.provenance import utc_now
 from xmir.sweep.batch_mix import summarise_batches
 from xmir.sweep.commands import DEFAULT_CLI, MODEL_DIR, SOURCES_DIR, Step, run_steps
@@ -33,17 +35,18 @@ from xmir.sweep.layout import (
     SweepLayout,
     eval_file_name,
     is_finished,
-    read_json,
     read_status,
     write_status,
 )
 from xmir.sweep.plan import PlannedRun, Shard
 from xmir.sweep.prepare import Sweep
 from xmir.sweep.process import child_env, error_line, run_logged, sigterm_as_interrupt
+from xmir.sweep.run_record import KeptTraining, RunRecord
 from xmir.train.checkpoints import list_checkpoints
 from xmir.train.config import CHECKPOINT_DIR
+from xmir.train.record import TrainRecord
 
-TRAIN_RECORDS = ("xmir-train.json", "batches.jsonl")  # kept in run/train/ after the weights go
+TRAIN_RECORDS = (TRAIN_RECORD_FILE, TRAIN_BATCHES_FILE)  # kept in run/train/ after the weights go
 SKIPPED, BUSY, WAITING = "skipped", "busy", "waiting"
 
 
@@ -172,7 +175,7 @@ def _execute(
         if isinstance(result, str):
             return _fail(layout, status, result, clock, step="collect", options=options)
         compress_run_files(run_dir)
-        atomic_write_json(layout.result_file(run.run_id), result)
+        result.to_disk(layout.result_file(run.run_id))
         shutil.rmtree(run_dir / SOURCES_DIR, ignore_errors=True)
         if not options.keep_models:
             _drop_unneeded_models(sweep, layout, [run.run_id, *run.sources], finishing=run)
@@ -239,80 +242,87 @@ def _end(
 
 def _collect(
     sweep: Sweep, layout: SweepLayout, run: PlannedRun, step_seconds: dict[str, float]
-) -> dict[str, Any] | str:
+) -> RunRecord | str:
     """The run's ``result.json``, or an error message when an expected output is missing."""
     run_dir = layout.run_dir(run.run_id)
     evals: dict[str, str] = {}
     budgets: dict[str, dict[str, str]] = {}
-    model_record: dict[str, Any] | None = None
+    model_record: ModelRecord | None = None
     shorter = sweep.spec.budget.eval_at if run.trains else []
     for budget in [*shorter, None]:
         for eval_set in sweep.spec.eval:
             name = eval_file_name(eval_set.key, budget)
-            payload = read_json(run_dir / name)
-            if payload is None or "settings" not in payload:
+            payload = EvalResult.read(run_dir / name)
+            if payload is None or "settings" not in payload.model_fields_set:
                 return f"eval on {eval_set.key} wrote no readable result ({name})"
             if budget is None:
                 evals[eval_set.key] = name
-                model_record = model_record or payload.get("model")
+                if "model" in payload.model_fields_set:
+                    model_record = model_record or payload.model
             else:
                 budgets.setdefault(str(budget), {})[eval_set.key] = name
     if not run.is_baseline:
         budgets[str(sweep.spec.budget.steps)] = dict(evals)
     if run.is_combination:
-        model_record = _combination_model_record(model_record or {}, run)
-    train: dict[str, Any] | None = None
+        model_record = _combination_model_record(model_record or ModelRecord(), run)
+    train: KeptTraining | None = None
     if run.trains:
-        train = _keep_train_records(run_dir)
-        if isinstance(train, str):
-            return train
-        model_record = _fine_tuned_model_record(model_record or {}, run, run_dir)
-    return {
-        "xmir_sweep_run": 1,
-        "sweep": sweep.spec.name,
-        "run_id": run.run_id,
-        "config_sha": sweep.fingerprints[run.run_id],
-        "config": sweep.configs[run.run_id],
-        "model_label": run.model_label,
-        "strategy_label": run.strategy_label,
-        "model": model_record,
-        "evals": evals,
-        "budgets": budgets,
-        "train": train,
-        "time_s": step_seconds,
-        "finished": utc_now(),
-    }
+        kept = _keep_train_records(run_dir)
+        if isinstance(kept, str):
+            return kept
+        train = kept
+        model_record = _fine_tuned_model_record(model_record or ModelRecord(), run, run_dir)
+    return RunRecord.model_validate(
+        {
+            "xmir_sweep_run": RunRecord.SCHEMA_VERSION,
+            "sweep": sweep.spec.name,
+            "run_id": run.run_id,
+            "config_sha": sweep.fingerprints[run.run_id],
+            "config": sweep.configs[run.run_id],
+            "model_label": run.model_label,
+            "strategy_label": run.strategy_label,
+            "model": model_record,
+            "evals": evals,
+            "budgets": budgets,
+            "train": train,
+            "time_s": step_seconds,
+            "finished": utc_now(),
+        }
+    )
 
 
-def _combination_model_record(evaluated: dict[str, Any], run: PlannedRun) -> dict[str, Any]:
+def _combination_model_record(evaluated: ModelRecord, run: PlannedRun) -> ModelRecord:
     """A combination's record: its size is one member's (the size it is compared at; an
     ensemble runs both members, recorded as ``members_non_embedding_params``)."""
-    record = {**evaluated, "spec": run.model, "evaluated_path": evaluated.get("spec")}
+    fields = evaluated.to_dict()
+    record = {**fields, "spec": run.model, "evaluated_path": fields.get("spec")}
     if run.strategy == "ensemble":
-        record["members_total_params"] = evaluated.get("total_params")
-        record["members_non_embedding_params"] = evaluated.get("non_embedding_params")
+        record["members_total_params"] = fields.get("total_params")
+        record["members_non_embedding_params"] = fields.get("non_embedding_params")
         for key in ("total_params", "non_embedding_params"):
-            if isinstance(evaluated.get(key), int):
-                record[key] = evaluated[key] // 2
-    return record
+            if isinstance(fields.get(key), int):
+                record[key] = fields[key] // 2
+    return ModelRecord.model_validate(record)
 
 
-def _fine_tuned_model_record(
-    evaluated: dict[str, Any], run: PlannedRun, run_dir: Path
-) -> dict[str, Any]:
+def _fine_tuned_model_record(evaluated: ModelRecord, run: PlannedRun, run_dir: Path) -> ModelRecord:
     """The evaluated model's record, named after the model it was fine-tuned from."""
-    base = (read_json(run_dir / "train" / TRAIN_RECORDS[0]) or {}).get("model")
-    base = base if isinstance(base, dict) else {}
-    return {
-        **evaluated,
-        "spec": run.model,
-        "description": f"{base.get('description', run.model)}, fine-tuned ({run.strategy_label})",
-        "evaluated_path": evaluated.get("spec"),
-        "base_weights_sha256": base.get("weights_sha256"),
-    }
+    trained = TrainRecord.read(run_dir / "train" / TRAIN_RECORD_FILE)
+    base = trained.model if trained is not None else None
+    fields = evaluated.to_dict()
+    return ModelRecord.model_validate(
+        {
+            **fields,
+            "spec": run.model,
+            "description": f"{(base and base.description) or run.model}, fine-tuned "
+            f"({run.strategy_label})",
+            "evaluated_path": fields.get("spec"),
+            "base_weights_sha256": base.weights_sha256 if base is not None else None,
+        }
+    )
 
 
-def _keep_train_records(run_dir: Path) -> dict[str, Any] | str:
+def _keep_train_records(run_dir: Path) -> KeptTraining | str:
     """Copy the train metadata and batch log next to the results; summarise the batch mix."""
     model_dir, kept = run_dir / MODEL_DIR, run_dir / "train"
     kept.mkdir(exist_ok=True)
@@ -320,18 +330,21 @@ def _keep_train_records(run_dir: Path) -> dict[str, Any] | str:
         if not (model_dir / name).is_file():
             return f"train wrote no {name} in {model_dir}"
         shutil.copy2(model_dir / name, kept / name)
-    metadata = read_json(kept / TRAIN_RECORDS[0]) or {}
-    return {
-        "metadata": f"train/{TRAIN_RECORDS[0]}",
-        "batches": f"train/{TRAIN_RECORDS[1]}",
-        "status": metadata.get("status"),
-        "training": metadata.get("training"),
-        "batch_mix": summarise_batches(kept / TRAIN_RECORDS[1]),
-    }
+    metadata = TrainRecord.read(kept / TRAIN_RECORD_FILE)
+    given = metadata.model_fields_set if metadata is not None else set()
+    return KeptTraining.model_validate(
+        {
+            "metadata": f"train/{TRAIN_RECORD_FILE}",
+            "batches": f"train/{TRAIN_BATCHES_FILE}",
+            "status": metadata.status if metadata is not None and "status" in given else None,
+            "training": metadata.training if metadata is not None else None,
+            "batch_mix": summarise_batches(kept / TRAIN_BATCHES_FILE),
+        }
+    )
 
 
 COMPRESSED_SUFFIXES = (".json", ".jsonl", ".log")
-UNCOMPRESSED = frozenset({"status.json", "result.json"})
+UNCOMPRESSED = frozenset({RUN_STATUS_FILE, RUN_RESULT_FILE})
 
 
 def compress_run_files(run_dir: Path) -> None:

@@ -10,12 +10,15 @@ runs has finished, so the choice never depends on which runs happened to be done
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
+from xmir.evaluate.result import EvalResult
 from xmir.sweep.layout import FINISHED, SweepLayout, read_json, read_status
 from xmir.sweep.plan import PlannedRun, RateChooser, run_budget, strategy_label
 from xmir.sweep.prepare import Sweep
+from xmir.sweep.run_record import RunRecord
 from xmir.train.strategies import parse_label, takes_alpha
 
 SETTINGS = ("mono", "cross", "multi")
@@ -110,15 +113,13 @@ def _dev_settings(
     status = read_status(layout, run_id)
     if status is None or status.get("state") != FINISHED or status.get("config_sha") != fingerprint:
         return None
-    result = read_json(layout.result_file(run_id)) or {}
-    name = (result.get("evals") or {}).get(key)
-    payload = read_json(layout.run_dir(run_id) / name) if name else None
-    if payload is None:
+    result = RunRecord.read(layout.result_file(run_id))
+    name = result.evals.get(key) if result is not None else None
+    payload = EvalResult.read(layout.run_dir(run_id) / name) if name else None
+    if payload is None or not all(s in payload.settings for s in SETTINGS):
         return None
-    try:
-        return {s: float(payload["settings"][s]["map"]) for s in SETTINGS}
-    except (KeyError, TypeError, ValueError):
-        return None
+    settings = {s: payload.metric(s) for s in SETTINGS}
+    return None if any(math.isnan(v) for v in settings.values()) else settings
 
 
 def tuned_cells(tuning: list[tuple[Sweep, SweepLayout]]) -> dict[CellKey, TunedCell]:

@@ -49,10 +49,10 @@ class BatchMix(Record):
     """The mix summarised from ``batches.jsonl`` over (step, rank) batches: batch-type
     shares, the same-language pair share (the realised alpha) and language shares."""
 
-    steps: int = 0
-    ranks: int = 0
-    batches: int = 0
-    pairs: int = 0
+    steps: int | None = None
+    ranks: int | None = None
+    batches: int | None = None
+    pairs: int | None = None
     mono_share: Number | None = None
     mixed_share: Number | None = None
     same_language_pair_share: Number | None = None

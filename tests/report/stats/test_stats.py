@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from xmir.evaluate.result import EvalResult
 from xmir.report.results import RunResult
 from xmir.report.stats.allround import all_round, standing_of
 from xmir.report.stats.cells import (
@@ -30,7 +31,7 @@ SETTINGS = ("mono", "cross", "multi")
 
 
 def _run(per_query: dict[str, list[float | None]]) -> RunResult:
-    evals = {"xquad-r": {"per_query": per_query}}
+    evals = {"xquad-r": EvalResult.from_dict({"per_query": per_query})}
     return RunResult("r", "m", "m", "mono", None, 16, 0, 1, 1, None, evals, None)
 
 
@@ -235,6 +236,6 @@ def test_verdict_words_follow_the_rules() -> None:
 def test_clusters_come_from_the_record_else_each_question_id_alone() -> None:
     keys = ["q1|de", "q1|en", "q2|de", "q3|de"]
     recorded = {"per_query": {"keys": keys, "paragraphs": ["p0", "p0", "p0", "p1"]}}
-    assert cluster_map(recorded) == ({"q1": "p0", "q2": "p0", "q3": "p1"}, PARAGRAPHS)
+    assert cluster_map(EvalResult.from_dict(recorded)) == ({"q1": "p0", "q2": "p0", "q3": "p1"}, PARAGRAPHS)
     unknown = {"per_query": {"keys": keys}, "dataset": {"name": "elsewhere"}}
-    assert cluster_map(unknown) == ({"q1": "q1", "q2": "q2", "q3": "q3"}, QUESTION_IDS)
+    assert cluster_map(EvalResult.from_dict(unknown)) == ({"q1": "q1", "q2": "q2", "q3": "q3"}, QUESTION_IDS)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xmir.evaluate.result import PerQuery
 from xmir.report.aggregate import SETTINGS, strategy_order
 from xmir.report.results import RunResult, SweepResults
-from xmir.report.stats.clusters import QUESTION_IDS, cluster_map, question_id
+from xmir.report.stats.clusters import QUESTION_IDS, cluster_map
 from xmir.report.stats.intervals import Estimate, estimate_of, one_hot
 
 UNTRAINED = "none"
@@ -25,14 +26,20 @@ Statistic = Callable[[np.ndarray], np.ndarray]  # (..., labels, settings) means 
 
 def qid_level_ap(run: RunResult, dataset: str, setting: str) -> dict[str, float]:
     """Per question id, the mean AP over its translations (NaN-free ids only)."""
-    per_query = run.evals.get(dataset, {}).get("per_query") or {}
+    per_query = per_query_of(run, dataset)
+    if per_query is None:
+        return {}
     sums: dict[str, list[float]] = {}
-    for key, value in zip(
-        per_query.get("keys", []), per_query.get(f"{setting}_ap") or [], strict=False
-    ):
+    for key, value in zip(per_query.query_keys(), per_query.column(f"{setting}_ap"), strict=False):
         if value is not None:
-            sums.setdefault(question_id(key), []).append(float(value))
+            sums.setdefault(key.query_id, []).append(float(value))
     return {qid: float(np.mean(values)) for qid, values in sums.items()}
+
+
+def per_query_of(run: RunResult, dataset: str) -> PerQuery | None:
+    """The per-query table of the run's evaluation on ``dataset``, when it recorded one."""
+    document = run.evals.get(dataset)
+    return document.per_query if document is not None else None
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ def cells(results: SweepResults) -> list[Cellwise]:
             ).append(run)
     found: list[Cellwise] = []
     for dataset in results.datasets:
-        runs = [r for r in results.runs if "per_query" in r.evals.get(dataset, {})]
+        runs = [r for r in results.runs if per_query_of(r, dataset) is not None]
         if not runs:
             continue
         qids, membership, kind = _shared_questions(runs, dataset)
@@ -170,12 +177,12 @@ def cells(results: SweepResults) -> list[Cellwise]:
             series = {
                 label: _series(mine, dataset, qids)
                 for label, group in groups.items()
-                if (mine := [r for r in group if "per_query" in r.evals.get(dataset, {})])
+                if (mine := [r for r in group if per_query_of(r, dataset) is not None])
             }
             if not series:
                 continue
             base = untrained.get(model)
-            if base is not None and "per_query" in base.evals.get(dataset, {}):
+            if base is not None and per_query_of(base, dataset) is not None:
                 series[UNTRAINED] = _series([base], dataset, qids, untrained=True)
             params = float(next(r.non_embedding_params or 0 for g in groups.values() for r in g))
             found.append(Cellwise(dataset, model, params, steps, qids, membership, kind, series))

@@ -11,38 +11,33 @@ says so.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from xmir.data.lareqa import question_paragraphs
 from xmir.data.sources import LAREQA_SOURCES
+from xmir.evaluate.result import EvalResult, PerQuery
 
 PARAGRAPHS = "paragraphs"
 QUESTION_IDS = "question ids"
 
 
-def question_id(key: str) -> str:
-    """``q42|de`` -> ``q42`` (a per-query key is ``<question id>|<language>``)."""
-    return key.rsplit("|", 1)[0]
-
-
-def cluster_map(document: dict[str, Any]) -> tuple[dict[str, str], str]:
+def cluster_map(document: EvalResult) -> tuple[dict[str, str], str]:
     """(question id -> cluster, kind) for one evaluation document; kind is ``paragraphs`` or
     ``question ids`` (each question id alone)."""
-    per_query = document.get("per_query") or {}
-    keys = per_query.get("keys") or []
-    recorded = per_query.get("paragraphs")
+    per_query = document.per_query or PerQuery()
+    keys = per_query.query_keys()
+    recorded = per_query.paragraphs
     if recorded and len(recorded) == len(keys):
-        return {question_id(k): str(p) for k, p in zip(keys, recorded, strict=True)}, PARAGRAPHS
-    dataset = document.get("dataset") or {}
-    name = dataset.get("name")
+        return {k.query_id: str(p) for k, p in zip(keys, recorded, strict=True)}, PARAGRAPHS
+    dataset = document.dataset
+    name = dataset.name
     found = None
-    if name in LAREQA_SOURCES and dataset.get("files_sha256") and dataset.get("languages"):
+    if name in LAREQA_SOURCES and dataset.files_sha256 and dataset.languages:
         found = _from_files(
             name,
-            tuple(dataset["languages"]),
-            tuple(sorted(dataset["files_sha256"].items())),
+            tuple(dataset.languages),
+            tuple(sorted(dataset.files_sha256.items())),
         )
-    qids = {question_id(k) for k in keys}
+    qids = {k.query_id for k in keys}
     if found is not None and qids <= set(found):
         return {q: found[q] for q in qids}, PARAGRAPHS
     return {q: q for q in qids}, QUESTION_IDS
