@@ -29,7 +29,8 @@ def run_xmir(model_spec: str, dataset: str, max_questions: int | None) -> tuple[
     start = time.perf_counter()
     rset = load_lareqa(dataset, max_questions=max_questions)
     loaded = load_model(model_spec)
-    result = evaluate_lareqa(loaded, rset, EvalOptions(use_cache=False, show_progress=False))
+    options = EvalOptions(use_cache=False, show_progress=False)
+    result = evaluate_lareqa(loaded, rset, options).to_dict()
     return time.perf_counter() - start, result
 
 

@@ -347,7 +347,7 @@ def compute_reference(data_dir: Path, out: Path) -> None:
     from xmir.models.registry import load_model
 
     loaded = load_model("e5-small-q4", device="cpu")
-    result = evaluate_lareqa(loaded, load_lareqa("xquad-r", data_dir), EvalOptions())
+    result = evaluate_lareqa(loaded, load_lareqa("xquad-r", data_dir), EvalOptions()).to_dict()
     write_reference(result, out)
 
 
@@ -609,7 +609,7 @@ def step_encode_eval(kit: Kit) -> dict[str, Any]:
         cpu = load_model(str(kit.model_dir), device="cpu")
         reference = {
             "device": "cpu",
-            "settings": lareqa_summary(evaluate_lareqa(cpu, rset, options)),
+            "settings": lareqa_summary(evaluate_lareqa(cpu, rset, options).to_dict()),
         }
         notes.append("reference: fp32 on this machine's CPU, computed here")
     else:
@@ -619,7 +619,7 @@ def step_encode_eval(kit: Kit) -> dict[str, Any]:
     for precision in kit.sizes.eval_precisions:
         loaded = load_model(str(kit.model_dir), device=kit.sizes.device)
         loaded.model.to(dtypes[precision])
-        result = evaluate_lareqa(loaded, rset, options)
+        result = evaluate_lareqa(loaded, rset, options).to_dict()
         summary = lareqa_summary(result)
         rows.append(
             {
@@ -668,6 +668,9 @@ finally:
 
 def step_torchrun(kit: Kit) -> dict[str, Any]:
     """``xmir train`` under torchrun on one process; records the process-group backend."""
+    from xmir.paths import TRAIN_RECORD_FILE
+    from xmir.train.record import TrainingOutcome, TrainRecord
+
     driver, record = kit.work / "torchrun_driver.py", kit.work / "torchrun-backend.json"
     driver.write_text(TORCHRUN_DRIVER, encoding="utf-8")
     out = kit.work / "torchrun-train"
@@ -692,13 +695,13 @@ def step_torchrun(kit: Kit) -> dict[str, Any]:
         log.write_text(done.stdout + done.stderr, encoding="utf-8")
         raise RuntimeError(f"torchrun exited with {done.returncode}: {child_error(log)}")
     backend = json.loads(record.read_text()) if record.is_file() else {}
-    metadata = json.loads((out / "xmir-train.json").read_text())
+    training = TrainRecord.from_disk(out / TRAIN_RECORD_FILE).training or TrainingOutcome()
     shutil.rmtree(out, ignore_errors=True)
     row = {
         "backend": backend.get("backend"),
         "world_size": backend.get("world_size"),
-        "steps": metadata["training"]["steps_this_session"],
-        "pairs_per_s": metadata["training"]["pairs_per_second"],
+        "steps": training.steps_this_session,
+        "pairs_per_s": training.pairs_per_second,
         "wall_s": round(wall, 1),
     }
     return {"rows": [row], "notes": ["process start, data and model load included in wall_s"]}
@@ -732,7 +735,7 @@ def step_miracl(kit: Kit) -> dict[str, Any]:
             qrels=files["qrels"], search=method, bm25=False, show_progress=False,
             batch_size=kit.sizes.eval_batch, devices=[kit.sizes.device],
         )  # fmt: skip
-        result = evaluate_miracl(loaded, options)
+        result = evaluate_miracl(loaded, options).to_dict()
         times = result["time_s"]["per_language"][MIRACL_LANGUAGE]
         passages = result["counts"][MIRACL_LANGUAGE]["corpus_passages"]
         encoded = not result["embeddings"][MIRACL_LANGUAGE]["from_cache"]

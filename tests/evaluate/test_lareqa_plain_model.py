@@ -19,8 +19,10 @@ def test_a_plain_sentence_transformer_gives_the_same_result(
 
     rset = load_lareqa("xquad-r", data_dir, ["en", "de"], max_questions=4)
     options = EvalOptions(use_cache=False, show_progress=False)
-    plain = evaluate_lareqa(SentenceTransformer(str(tiny_model_dir), device="cpu"), rset, options)
-    loaded = evaluate_lareqa(load_model(str(tiny_model_dir), device="cpu"), rset, options)
+    plain = evaluate_lareqa(
+        SentenceTransformer(str(tiny_model_dir), device="cpu"), rset, options
+    ).to_dict()
+    loaded = evaluate_lareqa(load_model(str(tiny_model_dir), device="cpu"), rset, options).to_dict()
     assert plain["settings"] == loaded["settings"] and plain["bias"] == loaded["bias"]
     assert plain["prefixes"] == {"query": "query: ", "passage": "passage: "}
     for key in ("total_params", "non_embedding_params", "weights_sha256"):
@@ -42,5 +44,7 @@ def test_one_labelled_bar_with_an_eta_covers_the_whole_encoding(
     total = len(set(rset.query_texts)) + len(set(rset.candidate_texts))
     assert "encoding xquad-r (queries, then passages)" in bars
     assert f"{total}/{total}" in bars and "Batches" not in bars
-    assert shown["settings"] == quiet["settings"]  # the bar changes no embedding
+    assert (
+        shown.to_dict()["settings"] == quiet.to_dict()["settings"]
+    )  # the bar changes no embedding
     assert np.isfinite(shown["settings"]["multi"]["map"])

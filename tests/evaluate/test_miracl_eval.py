@@ -120,7 +120,7 @@ def run_eval(loaded: Any, fx: MiraclFixture, **overrides: Any) -> dict[str, Any]
         "chunk_rows": 64,
         **overrides,
     }
-    return evaluate_miracl(loaded, MiraclOptions(**options))
+    return evaluate_miracl(loaded, MiraclOptions(**options)).to_dict()
 
 
 def read_run(path: Path) -> dict[str, dict[str, float]]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from xmir.data.datasets import POOLED, dataset_names
 from xmir.errors import XmirError
-from xmir.io import atomic_write_json
+
+if TYPE_CHECKING:
+    from xmir.evaluate.result import EvalResult
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,11 +41,11 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def write_and_print_result(
-    result: dict[str, Any], out: Path | None, printer: Callable[[dict[str, Any]], None]
+    result: EvalResult, out: Path | None, printer: Callable[[EvalResult], None]
 ) -> None:
     """Write ``result`` to ``out`` atomically (when given), then print it with ``printer``."""
     if out is not None:
-        atomic_write_json(out, result)
+        result.to_disk(out)
     printer(result)
     if out is not None:
         console.print(f"result written to {out}")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
@@ -12,6 +13,9 @@ from xmir.data.miracl import check_languages
 from xmir.evaluate.config import EvalConfig
 from xmir.evaluate.corpus_search import choose_method
 from xmir.models.registry import load_model
+
+if TYPE_CHECKING:
+    from xmir.evaluate.result import EvalResult, SettingMetrics
 
 
 def run_miracl_eval(config: EvalConfig, out: Path) -> None:
@@ -49,35 +53,35 @@ def run_miracl_eval(config: EvalConfig, out: Path) -> None:
     write_and_print_result(result, out, print_miracl_result)
 
 
-def print_miracl_result(result: dict[str, Any]) -> None:
+def print_miracl_result(result: EvalResult) -> None:
     """One row per language and the mean (dense and BM25 nDCG@10 / Recall@100), then counts."""
-    mono = result["settings"]["mono"]
-    bm25 = result.get("bm25", {}).get("settings", {}).get("mono")
-    table = Table(title=f"MIRACL dev — {result['model']['spec']}")
+    mono = result.settings["mono"]
+    bm25 = result.bm25.settings.get("mono") if result.bm25 is not None else None
+    table = Table(title=f"MIRACL dev — {result.model.spec}")
     columns = ["lang", "queries", "nDCG@10", "R@100"]
     columns += ["BM25 nDCG@10", "BM25 R@100"] if bm25 else []
     for column in columns:
         table.add_column(column, justify="left" if column == "lang" else "right", no_wrap=True)
-    for lang in result["dataset"]["languages"]:
-        table.add_row(
-            lang, *_cells(mono["per_language"][lang], bm25 and bm25["per_language"][lang])
-        )
-    table.add_row("mean", *_cells(mono, bm25), style="bold")
+    for lang in result.dataset.languages:
+        table.add_row(lang, *_cells(mono.per_language[lang], bm25 and bm25.per_language[lang]))
+    table.add_row("mean", *_cells(_means(mono), bm25 and _means(bm25)), style="bold")
     console.print(table)
-    sample = result["dataset"].get("topic_sample")
+    sample = result.dataset.extra("topic_sample")
     if sample:
         console.print(
             f"topic sample: at most {sample['max_topics']} topics per language "
             f"(seed {sample['seed']})"
         )
-    for lang, counts in result["counts"].items():
+    counts_of = result.counts or {}
+    search = result.search or {}
+    for lang, counts in counts_of.items():
         console.print(
             f"{lang}: {counts['corpus_passages']:,} passages, "
             f"{counts['relevant_missing_from_corpus']:,} of {counts['relevant_judgements']:,} "
-            f"judged-relevant missing from the corpus, search {result['search'][lang]['method']}"
+            f"judged-relevant missing from the corpus, search {search[lang].extra('method')}"
         )
     skipped = {
-        name: sum(c[name] for c in result["counts"].values())
+        name: sum(c[name] for c in counts_of.values())
         for name in (
             "topics_without_judgements",
             "judgements_without_topic",
@@ -90,7 +94,14 @@ def print_miracl_result(result: dict[str, Any]) -> None:
         )
 
 
-def _cells(dense: dict[str, Any], lexical: dict[str, Any] | None) -> list[str]:
+Scores = Mapping[str, "int | float | None"]
+
+
+def _means(setting: SettingMetrics) -> Scores:
+    return {"queries": setting.queries, **{m: setting.metric(m) for m in ("ndcg@10", "recall@100")}}
+
+
+def _cells(dense: Scores, lexical: Scores | None) -> list[str]:
     cells = [f"{dense['queries']:,}", f"{dense['ndcg@10']:.3f}", f"{dense['recall@100']:.3f}"]
     if lexical:
         cells += [f"{lexical['ndcg@10']:.3f}", f"{lexical['recall@100']:.3f}"]

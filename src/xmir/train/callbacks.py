@@ -11,7 +11,7 @@ from typing import Any
 from tqdm.auto import tqdm
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from xmir.io import atomic_write_json
+from xmir.evaluate.result import EvalResult
 from xmir.train.checkpoints import CHECKPOINT_PREFIX, fsync_dir, rotate, write_manifest
 from xmir.train.config import SNAPSHOT_DIR
 
@@ -76,7 +76,7 @@ class LareqaEvalCallback(TrainerCallback):
     def __init__(
         self,
         every: int,
-        evaluate: Callable[[Any], dict[str, Any]],
+        evaluate: Callable[[Any], EvalResult],
         out: Path,
     ) -> None:
         self.every = every
@@ -92,7 +92,7 @@ class LareqaEvalCallback(TrainerCallback):
             return
         model = kwargs["model"]
         result = self.evaluate(getattr(model, "module", model))
-        atomic_write_json(self.out / "evals" / f"step-{step}.json", result)
+        result.to_disk(self.out / "evals" / f"step-{step}.json")
         summary = {"step": step, **eval_summary(result)}
         self.summaries.append(summary)
         tqdm.write(
@@ -101,16 +101,16 @@ class LareqaEvalCallback(TrainerCallback):
         )
 
 
-def eval_summary(result: dict[str, Any]) -> dict[str, Any]:
-    """mono / cross / multi mAP and rank distance from a LAReQA result document."""
-    settings = result.get("settings", {})
+def eval_summary(result: EvalResult) -> dict[str, Any]:
+    """mono / cross / multi mAP and rank distance from a LAReQA result."""
+    settings = result.settings
     summary: dict[str, Any] = {
-        f"{name}_map": settings[name]["map"]
+        f"{name}_map": settings[name].extra("map")
         for name in ("mono", "cross", "multi")
         if name in settings
     }
-    if "rank_distance" in result.get("bias", {}):
-        summary["rank_distance"] = result["bias"]["rank_distance"]
+    if result.bias is not None and "rank_distance" in result.bias.model_fields_set:
+        summary["rank_distance"] = result.bias.rank_distance
     return summary
 
 

@@ -23,6 +23,7 @@ from xmir.data.overlap import (
 from xmir.data.parallel import ParallelData, load_training_data
 from xmir.errors import XmirError
 from xmir.io import atomic_write_text
+from xmir.paths import TRAIN_BATCHES_FILE
 from xmir.train.config import TrainConfig
 from xmir.train.sampling import (
     BatchSampler,
@@ -32,8 +33,6 @@ from xmir.train.sampling import (
     summarise_mix,
 )
 from xmir.train.strategies import build_sampler
-
-BATCHES_NAME = "batches.jsonl"
 
 
 @dataclass(frozen=True)
@@ -189,7 +188,7 @@ def batches_jsonl(run: PreparedRun) -> str:
 
 def write_batches(run: PreparedRun, out: Path) -> Path:
     """Write ``batches.jsonl`` atomically into ``out``."""
-    path = Path(out) / BATCHES_NAME
+    path = Path(out) / TRAIN_BATCHES_FILE
     atomic_write_text(path, batches_jsonl(run))
     return path
 

@@ -236,6 +236,12 @@ def test_verdict_words_follow_the_rules() -> None:
 def test_clusters_come_from_the_record_else_each_question_id_alone() -> None:
     keys = ["q1|de", "q1|en", "q2|de", "q3|de"]
     recorded = {"per_query": {"keys": keys, "paragraphs": ["p0", "p0", "p0", "p1"]}}
-    assert cluster_map(EvalResult.from_dict(recorded)) == ({"q1": "p0", "q2": "p0", "q3": "p1"}, PARAGRAPHS)
+    assert cluster_map(EvalResult.from_dict(recorded)) == (
+        {"q1": "p0", "q2": "p0", "q3": "p1"},
+        PARAGRAPHS,
+    )
     unknown = {"per_query": {"keys": keys}, "dataset": {"name": "elsewhere"}}
-    assert cluster_map(EvalResult.from_dict(unknown)) == ({"q1": "q1", "q2": "q2", "q3": "q3"}, QUESTION_IDS)
+    assert cluster_map(EvalResult.from_dict(unknown)) == (
+        {"q1": "q1", "q2": "q2", "q3": "q3"},
+        QUESTION_IDS,
+    )
