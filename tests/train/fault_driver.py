@@ -63,14 +63,16 @@ def inject(point: str, signum: int) -> None:
 
         final_model.os = CountingOs()  # type: ignore[assignment]
     elif point == "record":
-        original_write = trainer.atomic_write_json
+        from xmir.train.record import TrainRecord
 
-        def write(path: Any, payload: Any) -> None:
-            if isinstance(payload, dict) and payload.get("status") == "finished":
+        original_write = TrainRecord.to_disk
+
+        def write(record: TrainRecord, path: Any) -> None:
+            if record.is_finished:
                 die(signum)
-            original_write(path, payload)
+            original_write(record, path)
 
-        trainer.atomic_write_json = write  # type: ignore[assignment]
+        TrainRecord.to_disk = write  # type: ignore[method-assign]
     else:
         raise SystemExit(f"unknown fault point {point!r}")
 
