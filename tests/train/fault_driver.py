@@ -25,7 +25,6 @@ def die(signum: int) -> None:
 
 def inject(point: str, signum: int) -> None:
     import xmir.train.final_model as final_model
-    import xmir.train.trainer as trainer
     from xmir.train.callbacks import MixProgressCallback
     from xmir.train.hf_trainer import XmirTrainer
 

@@ -13,6 +13,7 @@ from xmir.commands.typer_options import options_from, parse_options
 from xmir.data.holdout import DEFAULT_FRACTION, Holdout
 from xmir.data.lareqa import load_lareqa
 from xmir.evaluate.config import EvalConfig
+from xmir.evaluate.result import Bias, EvalResult, OwnLanguageShare
 from xmir.models.registry import load_model
 from xmir.models.spec import model_label
 from xmir.output_guard import check_output_file, is_xmir_result
@@ -88,41 +89,40 @@ def parse_eval_options(values: dict[str, Any]) -> EvalConfig:
     return parse_options(EvalConfig, values, {"languages": parse_languages})
 
 
-def print_lareqa_result(result: dict[str, Any]) -> None:
+def print_lareqa_result(result: EvalResult) -> None:
     """Rich tables: the three settings with bias, then one row per language."""
-    settings, bias = result["settings"], result["bias"]
-    summary = Table(title=f"{result['dataset']['name']} — {result['model']['spec']}")
+    settings, bias = result.settings, result.bias or Bias()
+    summary = Table(title=f"{result.dataset.name} — {result.model.spec}")
     for column in ("setting", "mAP", "R@1", "R@10", "queries"):
         summary.add_column(column, justify="right" if column != "setting" else "left")
     for name in ("mono", "cross", "multi"):
         s = settings[name]
-        count = s.get("queries", s.get("pairs"))
+        count = s.queries if s.queries is not None else s.pairs
         label = f"{count} pairs" if name == "cross" else f"{count:,}"
-        summary.add_row(
-            name, f"{s['map']:.3f}", f"{s['recall@1']:.3f}", f"{s['recall@10']:.3f}", label
-        )
+        scores = [f"{s.metric(metric):.3f}" for metric in ("map", "recall@1", "recall@10")]
+        summary.add_row(name, *scores, label)
     console.print(summary)
-    share = bias["own_language_share@10"]
+    share = bias.own_language_share or OwnLanguageShare()
     console.print(
-        f"rank distance (multi, lower is better): [bold]{bias['rank_distance']:.1f}[/]   "
-        f"own-language share@{share['k']}: [bold]{share['value']:.3f}[/] "
-        f"(pool share {share['expected_from_pool']:.3f}, relevant share {share['expected_from_relevant']:.3f})"
+        f"rank distance (multi, lower is better): [bold]{bias.metric('rank_distance'):.1f}[/]   "
+        f"own-language share@{share.k}: [bold]{share.value:.3f}[/] "
+        f"(pool share {share.expected_from_pool:.3f}, relevant share {share.expected_from_relevant:.3f})"
     )
-    centered = result.get("variants", {}).get("centered")
+    centered = result.variants.get("centered")
     if centered:
         console.print(
-            f"mean rank correlation: [bold]{bias['mrc']['value']:.3f}[/]   after language "
-            f"centering: multi mAP {centered['settings']['multi']['map']:.3f}, rank distance "
-            f"{centered['bias']['rank_distance']:.1f}, MRC {centered['bias']['mrc']['value']:.3f}"
+            f"mean rank correlation: [bold]{bias.metric('mrc'):.3f}[/]   after language "
+            f"centering: multi mAP {centered.metric('multi'):.3f}, rank distance "
+            f"{centered.bias_metric('rank_distance'):.1f}, MRC {centered.bias_metric('mrc'):.3f}"
         )
     per_language = Table(title="per query language")
     for column in ("lang", "mono mAP", "cross mAP (as query)", "multi mAP", "rank distance"):
         per_language.add_column(column, justify="right" if column != "lang" else "left")
-    for lang in result["dataset"]["languages"]:
-        mono = settings["mono"]["per_language"].get(lang, {}).get("map")
-        row = settings["cross"]["matrix"].get(lang, {})
-        multi = settings["multi"]["per_language"].get(lang, {}).get("map")
-        distance = bias["rank_distance_per_language"].get(lang)
+    for lang in result.dataset.languages:
+        mono = settings["mono"].per_language.get(lang, {}).get("map")
+        row = (settings["cross"].matrix or {}).get(lang, {})
+        multi = settings["multi"].per_language.get(lang, {}).get("map")
+        distance = bias.rank_distance_per_language.get(lang)
         per_language.add_row(
             lang,
             _fmt(mono),

@@ -9,9 +9,10 @@ from xmir.commands.common import console, named_dataset, parse_languages, user_e
 from xmir.commands.train_mix import print_mix
 from xmir.commands.typer_options import options_from, parse_options
 from xmir.errors import XmirError
+from xmir.paths import TRAIN_BATCHES_FILE
 from xmir.train import strategies as registry
 from xmir.train.config import TrainConfig, TrainRunOptions
-from xmir.train.prepare import BATCHES_NAME, distributed_rank, plan_record
+from xmir.train.prepare import distributed_rank, plan_record
 from xmir.train.strategies import alpha_names
 
 
@@ -98,7 +99,7 @@ def _dry_run(config: TrainConfig, world_size: int | None) -> None:
     run = dry_run(config, world_size)
     record = plan_record(run)
     print_mix(record)
-    console.print(f"plan written to {Path(config.out) / BATCHES_NAME}")
+    console.print(f"plan written to {Path(config.out) / TRAIN_BATCHES_FILE}")
 
 
 def _train(config: TrainConfig, resume: bool) -> None:

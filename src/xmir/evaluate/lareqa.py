@@ -23,6 +23,7 @@ from xmir.evaluate.bias import (
 )
 from xmir.evaluate.centering import center_by_language
 from xmir.evaluate.encoding import cached_encode, encoding_progress, unique_count
+from xmir.evaluate.result import EvalResult, query_keys
 from xmir.evaluate.retrieval import LanguageCounts, count_above_by_language, pad_relevant
 from xmir.licenses import evaluation_licenses
 from xmir.models.registry import as_loaded_model
@@ -53,9 +54,9 @@ def evaluate_lareqa(
     loaded: LoadedModel | SentenceTransformer,
     rset: RetrievalSet,
     options: EvalOptions | None = None,
-) -> dict[str, Any]:
+) -> EvalResult:
     """Encode ``rset`` with ``loaded`` (a :class:`LoadedModel` or a plain
-    ``SentenceTransformer``) and return the result document (see the README)."""
+    ``SentenceTransformer``) and return the result (see the README)."""
     loaded = as_loaded_model(loaded)
     options = options or EvalOptions()
     started, clock = utc_now(), time.perf_counter()
@@ -96,8 +97,8 @@ def evaluate_lareqa(
     scores = score_settings(rset, query_emb, cand_emb)
     variants = {"centered": centered_scores(rset, query_emb, cand_emb)}
     finished = time.perf_counter()
-    return {
-        "xmir_result": 1,
+    document = {
+        "xmir_result": EvalResult.SCHEMA_VERSION,
         "task": "lareqa",
         "dataset": _dataset_record(rset, options),
         "model": model_record(loaded),
@@ -116,6 +117,7 @@ def evaluate_lareqa(
         **scores,
         "variants": variants,
     }
+    return EvalResult.model_validate(document)
 
 
 def centered_scores(
@@ -166,9 +168,7 @@ def score_settings(
             ),
         },
         "per_query": {
-            "keys": [
-                f"{q}|{lang}" for q, lang in zip(rset.query_ids, rset.query_langs, strict=True)
-            ],
+            "keys": query_keys(list(rset.query_ids), list(rset.query_langs)),
             "mono_ap": _rounded(_ap_or_nan(mono_ranks)),
             "cross_ap": _rounded(cross_ap),
             "multi_ap": _rounded(_ap_or_nan(multi_ranks)),

@@ -37,6 +37,7 @@ from xmir.evaluate.miracl_results import (
 )
 from xmir.evaluate.miracl_scoring import DEPTH, locate_relevant, score_rankings
 from xmir.evaluate.passage_encoder import passage_encoder
+from xmir.evaluate.result import EvalResult
 from xmir.licenses import evaluation_licenses
 from xmir.models.registry import as_loaded_model
 from xmir.provenance import library_versions, utc_now
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 def evaluate_miracl(
     loaded: LoadedModel | SentenceTransformer, options: MiraclOptions
-) -> dict[str, Any]:
+) -> EvalResult:
     """Evaluate ``loaded`` (a :class:`LoadedModel` or a plain ``SentenceTransformer``) on
     MIRACL dev and return the result document (LAReQA family)."""
     loaded = as_loaded_model(loaded)
@@ -69,8 +70,8 @@ def evaluate_miracl(
             outcomes[lang] = _evaluate_language(
                 loaded, judged, queries, shards, encode, prefixes, options
             )
-    return {
-        "xmir_result": 1,
+    document = {
+        "xmir_result": EvalResult.SCHEMA_VERSION,
         "task": "miracl",
         "dataset": dataset_record(outcomes, options),
         "model": model_record(loaded),
@@ -91,6 +92,7 @@ def evaluate_miracl(
         **({"bm25": bm25_block(outcomes)} if options.bm25 else {}),
         "per_query": per_query_table(outcomes, options.bm25),
     }
+    return EvalResult.model_validate(document)
 
 
 def _evaluate_language(

@@ -13,6 +13,7 @@ from xmir.evaluate.bm25 import Bm25Options
 from xmir.evaluate.embedding_store import EmbeddingStore
 from xmir.evaluate.miracl_inputs import TOPIC_SAMPLE_METHOD, MiraclOptions
 from xmir.evaluate.miracl_scoring import DEPTH, METRICS
+from xmir.evaluate.result import query_keys
 from xmir.io import atomic_write_text
 
 
@@ -47,7 +48,8 @@ def bm25_block(outcomes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def per_query_table(outcomes: dict[str, dict[str, Any]], with_bm25: bool) -> dict[str, Any]:
-    keys = [f"{q}|{lang}" for lang, o in outcomes.items() for q in o["qids"]]
+    languages = [lang for lang, o in outcomes.items() for _ in o["qids"]]
+    keys = query_keys([q for o in outcomes.values() for q in o["qids"]], languages)
     table: dict[str, Any] = {"keys": keys}
     systems = ("dense", "bm25") if with_bm25 else ("dense",)
     for system in systems:

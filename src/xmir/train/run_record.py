@@ -3,7 +3,6 @@ rewritten with the outcome once the model is saved."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +11,11 @@ import torch
 from xmir.errors import XmirError
 from xmir.licenses import trained_model_licence
 from xmir.models.spec import OFFLINE_DEFAULT, REGISTRY, parse_model_spec
+from xmir.paths import TRAIN_BATCHES_FILE, TRAIN_RECORD_FILE
 from xmir.provenance import library_versions, utc_now
 from xmir.train.config import CHECKPOINT_DIR, TrainConfig
 from xmir.train.prepare import PreparedRun, plan_record
+from xmir.train.record import TrainRecord
 from xmir.train.run_setup import MAX_GRAD_NORM
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from xmir.models.registry import LoadedModel
 
-RUN_FILE = "xmir-train.json"
+RUN_FILE = TRAIN_RECORD_FILE
 
 
 def read_run_record(out: Path) -> dict[str, Any] | None:
@@ -30,10 +31,10 @@ def read_run_record(out: Path) -> dict[str, Any] | None:
     path = out / RUN_FILE
     if not path.is_file():
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise XmirError(f"{path} is not readable JSON; move the folder aside or fix it") from None
+    record = TrainRecord.read(path)
+    if record is None:
+        raise XmirError(f"{path} is not readable JSON; move the folder aside or fix it")
+    return record.to_dict()
 
 
 def base_model_names(spec: str) -> dict[str, str | None]:
@@ -124,7 +125,7 @@ def run_metadata(
         "resumed_from": resumed,
         "outputs": {
             "model": ".",
-            "batches": "batches.jsonl",
+            "batches": TRAIN_BATCHES_FILE,
             "checkpoints": f"{CHECKPOINT_DIR}/",
             "batch_plan_check": "every rank checks at every step that its loss inputs are "
             "its slice of batches.jsonl",

@@ -33,7 +33,6 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
 from xmir.errors import XmirError
 from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
-from xmir.io import atomic_write_json
 from xmir.models import registry
 from xmir.output_guard import check_output_folder, is_plan_folder, is_train_folder
 from xmir.train.callbacks import (
@@ -56,6 +55,7 @@ from xmir.train.prepare import (
     prepare_run,
     write_batches,
 )
+from xmir.train.record import TrainRecord
 from xmir.train.resume import check_resumable, checkpoint_step, resume_point
 from xmir.train.run_record import RUN_FILE, read_run_record, record_outcome, run_metadata
 from xmir.train.run_setup import (
@@ -70,6 +70,7 @@ from xmir.train.sampling import summarise_mix
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from xmir.evaluate.result import EvalResult
     from xmir.models.registry import LoadedModel
 
 
@@ -107,7 +108,7 @@ def train(
     metadata = run_metadata(config, run, loaded, model, frozen, precision, recorded, checkpoint)
     if main:
         write_batches(run, out)
-        atomic_write_json(out / RUN_FILE, metadata)
+        TrainRecord.model_validate(metadata).to_disk(out / RUN_FILE)
 
     def save(trained: SentenceTransformer, folder: Path, steps: int | None = None) -> None:
         mix = summarise_mix(run.batches[:steps], run.pool.languages)
@@ -137,7 +138,7 @@ def train(
             + (evaluator.summaries if evaluator else []),
         )
         save(model, out)
-        atomic_write_json(out / RUN_FILE, metadata)
+        TrainRecord.model_validate(metadata).to_disk(out / RUN_FILE)
     trainer.accelerator.wait_for_everyone()
     return metadata
 
@@ -241,9 +242,7 @@ def _eval_callback(
         with_context=config.with_context, use_cache=False, show_progress=False, seed=config.seed
     )
 
-    def evaluate(model: Any) -> dict[str, Any]:
-        result = evaluate_lareqa(with_model(loaded, model), eval_set, options)
-        result.pop("per_query", None)
-        return result
+    def evaluate(model: Any) -> EvalResult:
+        return evaluate_lareqa(with_model(loaded, model), eval_set, options).without_per_query()
 
     return LareqaEvalCallback(config.eval_every, evaluate, out)
