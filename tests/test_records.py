@@ -101,3 +101,7 @@ def test_the_per_query_key_is_made_and_parsed_in_one_place() -> None:
     assert [QueryKey.parse(k) for k in keys] == [QueryKey("q1", "de"), QueryKey("a|b", "zh")]
     with pytest.raises(XmirError, match="per-query key"):
         EvalResult.from_dict({"per_query": {"keys": ["q1"]}})
+    with pytest.raises(XmirError, match="column mono_ap has 1 rows for 2 keys"):
+        EvalResult.from_dict({"per_query": {"keys": keys, "mono_ap": [0.5]}})
+    with pytest.raises(XmirError, match="task 'msmarco'"):
+        EvalResult.from_dict({"task": "msmarco"})

@@ -54,7 +54,7 @@ class Record(BaseModel):
     """A JSON object with typed known keys that dumps exactly the keys, in the order, it was
     built from (unknown keys kept as extras)."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, validate_assignment=False)
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
     _keys: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="wrap")

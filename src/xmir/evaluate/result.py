@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from typing import ClassVar, NamedTuple
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from xmir.records import EVAL_RESULT_KEY, Record, VersionedRecord
 
 KEY_SEPARATOR = "|"
+TASKS = ("lareqa", "miracl")  # the protocols a result can come from
 Number = int | float
 
 
@@ -113,6 +114,13 @@ class PerQuery(Record):
             raise ValueError(f"per-query key {bad!r} is not <query id>{KEY_SEPARATOR}<language>")
         return keys
 
+    @model_validator(mode="after")
+    def _columns_align_with_keys(self) -> PerQuery:
+        for name, values in (self.model_extra or {}).items():
+            if isinstance(values, list) and len(values) != len(self.keys):
+                raise ValueError(f"column {name} has {len(values)} rows for {len(self.keys)} keys")
+        return self
+
     def query_keys(self) -> list[QueryKey]:
         return [QueryKey.parse(key) for key in self.keys]
 
@@ -204,6 +212,13 @@ class EvalResult(Scored, VersionedRecord):
     counts: dict[str, dict[str, int]] | None = None
     bm25: Bm25Block | None = None
     variants: dict[str, Variant] = Field(default_factory=dict)
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, task: str | None) -> str | None:
+        if task is not None and task not in TASKS:
+            raise ValueError(f"task {task!r} is not one of {', '.join(TASKS)}")
+        return task
 
     def variant(self, name: str | None) -> Scored:
         """The result itself (``None``) or a named variant (empty when not recorded)."""
