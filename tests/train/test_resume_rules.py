@@ -16,7 +16,7 @@ from xmir.sweep.commands import SWEEP_SAVE_EVERY, train_args
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import parse_spec
 from xmir.train.config import TrainConfig
-from xmir.train.run_record import RUN_FILE
+from xmir.train.run_metadata import RUN_FILE
 from xmir.train.trainer import train
 
 

@@ -17,7 +17,7 @@ from xmir.train.checkpoints import list_checkpoints, verify_checkpoint
 from xmir.train.config import TrainConfig
 from xmir.train.hf_trainer import XmirTrainer
 from xmir.train.prepare import batches_jsonl, prepare_run
-from xmir.train.run_record import RUN_FILE
+from xmir.train.run_metadata import RUN_FILE
 from xmir.train.trainer import train
 
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"

@@ -5,7 +5,7 @@ What xmir adds to ``SentenceTransformerTrainer``: the batch plan (see
 slice of the plan, the realised batch mix in every training log (both in
 :mod:`xmir.train.hf_trainer`), verified checkpoints (manifests written by an ``on_save``
 callback, see :mod:`xmir.train.checkpoints`), a model card, and the run metadata
-(:mod:`xmir.train.run_record`). The loss is MultipleNegativesRankingLoss (InfoNCE with
+(:mod:`xmir.train.run_metadata`). The loss is MultipleNegativesRankingLoss (InfoNCE with
 in-batch negatives, scale = 1 / temperature), or its GradCache variant for batches larger than
 memory allows; under data parallelism embeddings are gathered across devices (see
 :mod:`xmir.train.run_setup`).
@@ -57,7 +57,7 @@ from xmir.train.prepare import (
 )
 from xmir.train.record import TrainRecord
 from xmir.train.resume import check_resumable, checkpoint_step, resume_point
-from xmir.train.run_record import RUN_FILE, read_run_record, record_outcome, run_metadata
+from xmir.train.run_metadata import RUN_FILE, read_run_record, record_outcome, run_metadata
 from xmir.train.run_setup import (
     build_loss,
     check_reporting,
