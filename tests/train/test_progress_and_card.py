@@ -7,6 +7,7 @@ import copy
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,19 +37,13 @@ def test_the_training_bar_shows_the_newest_loss() -> None:
 
 
 @pytest.mark.slow
-def test_saved_files_and_card(tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path) -> None:
+def test_saved_files_and_card(
+    tiny_run_config: Callable[..., TrainConfig], tiny_model_dir: Path, tmp_path: Path
+) -> None:
     from sentence_transformers import SentenceTransformer
 
     out = tmp_path / "run"
-    config = TrainConfig(
-        model=str(tiny_model_dir),
-        train_data=str(toy_data_dir),
-        train_format="lareqa",
-        out=out,
-        batch_size=4,
-        steps=2,
-    )
-    metadata = train(config)
+    metadata = train(tiny_run_config(out))
     mask = os.umask(0)
     os.umask(mask)
     for name in ("model.safetensors", "config.json", "README.md", "tokenizer.json"):

@@ -4,6 +4,7 @@ exactly as xmir trained and evaluated it (same prefixes, same embeddings)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,20 +20,12 @@ TEXTS = ["Wer schrieb Faust?", "Goethe schrieb Faust.", "¿Quién escribió el Q
 
 @pytest.mark.slow
 def test_saved_prompts_match_xmirs_prefixes(
-    tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
+    tiny_run_config: Callable[..., TrainConfig], tmp_path: Path
 ) -> None:
     from sentence_transformers import SentenceTransformer
 
     out = tmp_path / "run"
-    config = TrainConfig(
-        model=str(tiny_model_dir),
-        train_data=str(toy_data_dir),
-        train_format="lareqa",
-        out=out,
-        batch_size=4,
-        steps=2,
-        seed=5,
-    )
+    config = tiny_run_config(out, seed=5)
     record = train(config)["model"]
     assert (record["query_prefix"], record["passage_prefix"]) == ("query: ", "passage: ")
     saved = json.loads((out / "config_sentence_transformers.json").read_text())["prompts"]

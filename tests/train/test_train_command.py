@@ -117,19 +117,13 @@ def test_choices_are_case_insensitive_and_alpha_defaults_for_hybrid(
     assert f"<{'|'.join(names())}>" in help_text and "<auto|fp32|bf16|fp16>" in help_text
 
 
+@pytest.mark.usefixtures("forbid_model_loading")
 def test_an_impossible_precision_fails_before_any_model_loads(
     toy_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import torch
 
-    import xmir.models.registry
-
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-
-    def no_loading(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the model was loaded")
-
-    monkeypatch.setattr(xmir.models.registry, "load_model", no_loading)
     for precision in ("fp16", "bf16", "BF16"):
         args = _args(toy_data_dir, tmp_path / precision, "--precision", precision)
         result = runner.invoke(app, args)
@@ -138,19 +132,13 @@ def test_an_impossible_precision_fails_before_any_model_loads(
         assert not (tmp_path / precision).exists()  # nothing was written either
 
 
+@pytest.mark.usefixtures("forbid_model_loading")
 def test_a_missing_reporting_package_fails_before_any_model_loads(
     toy_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import transformers.integrations
 
-    import xmir.models.registry
-
     monkeypatch.setattr(transformers.integrations, "is_wandb_available", lambda: False)
-
-    def no_loading(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the model was loaded")
-
-    monkeypatch.setattr(xmir.models.registry, "load_model", no_loading)
     result = runner.invoke(app, _args(toy_data_dir, tmp_path / "out", "--report-to", "WandB"))
     assert result.exit_code == 2, result.output
     assert "--report-to wandb needs the wandb package" in result.output
