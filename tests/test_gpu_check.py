@@ -112,6 +112,7 @@ def test_the_import_check_names_every_missing_module_in_one_line_before_any_step
     assert not out.exists() and not (tmp_path / "work").exists()  # no step ran
 
 
+@pytest.mark.slow
 def test_the_check_command_passes_with_every_module_and_lists_versions() -> None:
     done = _run_with_blocked_modules((), ["check"])
     assert done.returncode == 0, done.stderr[-2000:]

@@ -110,6 +110,7 @@ def test_bad_options_fail_with_one_line(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_without_out_the_result_goes_to_a_new_named_file(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -32,6 +32,7 @@ def test_split_options_out_of_place_are_refused(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_eval_on_the_dev_split_records_it(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path
 ) -> None:

@@ -101,6 +101,7 @@ def test_ensemble_reuses_its_members_cached_embeddings(
     assert np.allclose(warm, cold) and np.allclose(warm @ warm.T, 0.5 * (a @ a.T + b @ b.T))
 
 
+@pytest.mark.slow
 def test_xmir_eval_accepts_combined_model_specs(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path
 ) -> None:

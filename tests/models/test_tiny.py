@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from xmir.models.tiny import build_tiny_encoder
@@ -35,6 +36,7 @@ def test_folder_loads_with_prompts_and_unit_norm(tiny_model_dir: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights_other_seed_differs(tiny_model_dir: Path, tmp_path: Path) -> None:
     again = _state(build_tiny_encoder(tmp_path / "again", seed=0))
     other = _state(build_tiny_encoder(tmp_path / "other", seed=1))

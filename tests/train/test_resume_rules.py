@@ -35,6 +35,7 @@ def _config(model_dir: Path, train_dir: Path, out: Path, **changes: object) -> T
     return TrainConfig(**{**settings, **changes})  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_refuses_changed_settings(
     tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path
 ) -> None:

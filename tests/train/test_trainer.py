@@ -170,6 +170,7 @@ def test_resume_reaches_the_same_weights_and_refuses_damage(
     assert train(config, resume=True)["finished"] == metadata["finished"]  # nothing left to do
 
 
+@pytest.mark.slow
 def test_full_disk_while_saving_keeps_earlier_checkpoints(
     tiny_model_dir: Path, toy_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,6 +195,7 @@ def test_full_disk_while_saving_keeps_earlier_checkpoints(
     assert record["loss"]["name"] == "CachedMultipleNegativesRankingLoss"
 
 
+@pytest.mark.slow
 def test_zero_shot_guard_on_real_data(data_dir: Path, tmp_path: Path) -> None:
     config = TrainConfig(
         model="unused",
@@ -214,6 +216,7 @@ def test_zero_shot_guard_on_real_data(data_dir: Path, tmp_path: Path) -> None:
     assert clean["checked"] and clean["clean"]
 
 
+@pytest.mark.slow
 def test_evaluation_every_n_steps(
     tiny_model_dir: Path, toy_data_dir: Path, data_dir: Path, tmp_path: Path
 ) -> None:
