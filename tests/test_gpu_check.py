@@ -96,6 +96,7 @@ def _run_with_blocked_modules(
     )
 
 
+@pytest.mark.slow
 def test_the_import_check_names_every_missing_module_in_one_line_before_any_step(
     tmp_path: Path,
 ) -> None:

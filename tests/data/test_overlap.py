@@ -54,6 +54,7 @@ def test_eval_texts_of_covers_queries_candidates_and_paragraphs() -> None:
     assert sorted(eval_texts_of(rset)) == ["p1", "q1", "q2", "s1", "s2"]
 
 
+@pytest.mark.slow
 def test_mlqa_r_and_xquad_r_are_disjoint(data_dir: Path) -> None:
     from xmir.data.lareqa import load_lareqa
     from xmir.data.parallel import read_lareqa_items

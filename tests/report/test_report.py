@@ -304,6 +304,7 @@ def test_report_files(sweep_dir: Path, tmp_path: Path) -> None:
     assert first["steps"] == "10" and float(first["centered_rank_distance"]) > 0
 
 
+@pytest.mark.slow
 def test_a_study_of_two_sweeps_with_budgets(tmp_path: Path) -> None:
     """A long sweep evaluated at 5 and 10 steps next to a 5-step sweep: pooled by budget,
     the size x budget section and the budget sentence appear, duplicates are checked."""

@@ -85,6 +85,7 @@ def test_miracl_cost_counts_every_passage_of_each_corpus() -> None:
     assert every.describe() == "miracl (18 languages)"
 
 
+@pytest.mark.slow
 def test_a_sweep_lists_and_compresses_its_miracl_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -260,6 +260,7 @@ def test_a_combination_retrains_a_deleted_source_into_its_own_folder(
     assert not list(layout.runs_dir.glob("*/model"))
 
 
+@pytest.mark.slow
 def test_the_report_shows_the_grid_and_the_choice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
