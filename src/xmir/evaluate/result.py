@@ -173,7 +173,8 @@ class EvaluatedDataset(Record):
 
 
 class ModelRecord(Record):
-    """What a result records about the encoder (a sweep adds where it was evaluated from)."""
+    """What a record says about an encoder: the one evaluated, or the one a training run
+    started from (a sweep adds where it was evaluated from)."""
 
     spec: str | None = None
     description: str | None = None

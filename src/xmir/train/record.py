@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator
 
+from xmir.evaluate.result import ModelRecord
 from xmir.paths import TRAIN_RECORD_FILE
 from xmir.records import Record, VersionedRecord
 
@@ -74,17 +75,6 @@ class PlanRecord(Record):
     realised_mix: RealisedMix | None = None
 
 
-class BaseModelRecord(Record):
-    """The model a run started from."""
-
-    spec: str | None = None
-    description: str | None = None
-    source: str | None = None
-    weights_sha256: str | None = None
-    total_params: int | None = None
-    non_embedding_params: int | None = None
-
-
 class LossEntry(Record):
     step: int
     loss: Number
@@ -118,7 +108,7 @@ class TrainRecord(VersionedRecord):
     finished: str | None = None
     config: Record = Record()
     config_fingerprint: str | None = None
-    model: BaseModelRecord = BaseModelRecord()
+    model: ModelRecord = ModelRecord()  # the model the run started from
     plan: PlanRecord | None = None
     licenses: TrainLicenses | None = None
     seed: int | None = None
