@@ -868,12 +868,12 @@ def step_study(kit: Kit) -> dict[str, Any]:
 
 def study_rows(out: Path) -> list[dict[str, Any]]:
     """One row per run: strategy, seed, seconds and the three mAPs."""
-    from xmir.sweep.layout import read_json
+    from xmir.records import read_json_object
 
     rows = []
     for status_file in sorted(out.glob("runs/*/status.json")):
         status = json.loads(status_file.read_text())
-        result = read_json(status_file.parent / "eval-xquad-r.json") or {}
+        result = read_json_object(status_file.parent / "eval-xquad-r.json") or {}
         settings = result.get("settings", {})
         config = status.get("config", {})
         rows.append(

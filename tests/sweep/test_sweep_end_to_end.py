@@ -27,11 +27,11 @@ def _sweep(
 
 def _evals(folder: Path) -> dict[str, dict[str, object]]:
     """Each finished run's evaluation (gzipped once the run finished)."""
-    from xmir.sweep.layout import read_json
+    from xmir.records import read_json_object
 
     found = {}
     for path in folder.glob("runs/*/eval-xquad-r.json.gz"):
-        document = read_json(path.with_suffix(""))
+        document = read_json_object(path.with_suffix(""))
         assert document is not None, path
         found[path.parent.name] = document
     return found

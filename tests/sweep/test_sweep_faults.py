@@ -44,10 +44,13 @@ def _env(data_dir: Path, cache: Path) -> dict[str, str]:
 def _outcome(out: Path) -> dict[str, object]:
     """What a finished sweep produced, less what differs between any two sweeps (folders,
     times, cache hits): the trained weights, the scores and the report table."""
-    from xmir.sweep.layout import read_json
+    from xmir.records import read_json_object
 
     run = out / "runs" / RUN
-    result, evaluation = read_json(run / "result.json"), read_json(run / "eval-xquad-r.json")
+    result, evaluation = (
+        read_json_object(run / "result.json"),
+        read_json_object(run / "eval-xquad-r.json"),
+    )
     assert result is not None and evaluation is not None
     return {
         "config": result["config"],

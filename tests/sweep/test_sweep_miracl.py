@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from sweep_helpers import FAKE_CLI, small_spec
 
+from xmir.records import read_json_object
 from xmir.sweep.commands import run_steps, train_args
 from xmir.sweep.cost import eval_texts, miracl_passages
-from xmir.sweep.layout import SweepLayout, read_json
+from xmir.sweep.layout import SweepLayout
 from xmir.sweep.prepare import plan_sweep, prepare_output
 from xmir.sweep.runner import RunnerOptions, run_sweep
 from xmir.sweep.spec import MiraclEvalSet, parse_spec
@@ -107,7 +108,7 @@ def test_a_sweep_lists_and_compresses_its_miracl_results(
     assert (run_dir / "eval-miracl.json.gz").is_file() and (
         run_dir / "eval-miracl@2.json.gz"
     ).is_file()
-    document = read_json(run_dir / result["evals"]["miracl"])
+    document = read_json_object(run_dir / result["evals"]["miracl"])
     assert document is not None
     assert set(document["settings"]["mono"]["per_language"]) == {"sw", "yo"}
     baseline = json.loads(layout.result_file("e5-small-q4-L2-none").read_text())
@@ -199,7 +200,7 @@ def test_the_real_sweep_trains_and_evaluates_on_miracl(
     for run_id in ("model-none", "model-mono-b4-s0"):
         result = json.loads((out / "runs" / run_id / "result.json").read_text())
         assert result["evals"] == {"miracl": "eval-miracl.json"}
-        documents[run_id] = read_json(out / "runs" / run_id / "eval-miracl.json")
+        documents[run_id] = read_json_object(out / "runs" / run_id / "eval-miracl.json")
     base, tuned = documents["model-none"], documents["model-mono-b4-s0"]
     assert base is not None and tuned is not None
     for document in (base, tuned):

@@ -382,10 +382,10 @@ def test_budgets_are_evaluated_from_snapshots_of_one_run(tmp_path: Path, fake_en
     assert "--warmup-steps 1" in train_command
     assert any("snapshots/step-2" in c for c in status["commands"][1:])
     # Two different evaluations: the snapshot and the final model are not the same weights.
-    from xmir.sweep.layout import read_json
+    from xmir.records import read_json_object
 
-    short = read_json(layout.run_dir(run_id) / "eval-xquad-r@2.json")
-    final = read_json(layout.run_dir(run_id) / "eval-xquad-r.json")
+    short = read_json_object(layout.run_dir(run_id) / "eval-xquad-r@2.json")
+    final = read_json_object(layout.run_dir(run_id) / "eval-xquad-r.json")
     assert short is not None and final is not None
     assert short["settings"]["mono"]["map"] != final["settings"]["mono"]["map"]
     baseline = json.loads(layout.result_file("e5-small-q4-L2-none").read_text())

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from xmir.cli import app
 from xmir.errors import XmirError
+from xmir.paths import TRAIN_RECORD_FILE
 from xmir.sweep.commands import SWEEP_SAVE_EVERY, train_args
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import parse_spec
 from xmir.train.config import TrainConfig
-from xmir.train.run_metadata import RUN_FILE
 from xmir.train.trainer import train
 
 
@@ -44,7 +44,7 @@ def test_resume_of_a_finished_run_refuses_changed_settings(
     finished = train(config)
     with pytest.raises(XmirError, match=r"--resume with different settings .*: lr;"):
         train(config.replace(lr=2e-4), resume=True)
-    record = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+    record = json.loads((out / TRAIN_RECORD_FILE).read_text(encoding="utf-8"))
     assert record["config"]["lr"] == 1e-4 and record["finished"] == finished["finished"]
     # how often checkpoints are saved does not shape the weights: free to change
     assert train(config.replace(save_every=16), resume=True)["finished"] == finished["finished"]

@@ -13,11 +13,11 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 
 from xmir.errors import XmirError
+from xmir.paths import TRAIN_RECORD_FILE
 from xmir.train.checkpoints import list_checkpoints, verify_checkpoint
 from xmir.train.config import TrainConfig
 from xmir.train.hf_trainer import XmirTrainer
 from xmir.train.prepare import batches_jsonl, prepare_run
-from xmir.train.run_metadata import RUN_FILE
 from xmir.train.trainer import train
 
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
@@ -83,7 +83,7 @@ def test_training_writes_a_loadable_model_and_its_record(
     changed = [k for k in before if k != WORD_EMBEDDINGS and not torch.equal(before[k], after[k])]
     assert changed, "training did not change any weight"
 
-    record = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+    record = json.loads((out / TRAIN_RECORD_FILE).read_text(encoding="utf-8"))
     assert record == metadata
     assert record["status"] == "finished"
     assert record["plan"]["total_steps"] == 3
@@ -144,7 +144,9 @@ def test_resume_reaches_the_same_weights_and_refuses_damage(
     with pytest.raises(Crash):
         train(config, callbacks=[CrashAtStep(3)])
     assert [step for step, _ in list_checkpoints(broken / "checkpoints")] == [2]
-    assert json.loads((broken / RUN_FILE).read_text(encoding="utf-8"))["status"] == "running"
+    assert (
+        json.loads((broken / TRAIN_RECORD_FILE).read_text(encoding="utf-8"))["status"] == "running"
+    )
 
     damaged = tmp_path / "damaged"
     shutil.copytree(broken, damaged)
@@ -190,7 +192,7 @@ def test_full_disk_while_saving_keeps_earlier_checkpoints(
     assert [step for step, _ in list_checkpoints(root)] == [2]
     verify_checkpoint(root / "checkpoint-2")
     assert not (root / ".staging").exists()
-    record = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+    record = json.loads((out / TRAIN_RECORD_FILE).read_text(encoding="utf-8"))
     assert record["status"] == "running"
     assert record["loss"]["name"] == "CachedMultipleNegativesRankingLoss"
 

@@ -15,15 +15,10 @@ from typing import Any
 
 from xmir.errors import XmirError
 from xmir.evaluate.result import EvalResult, ModelRecord
+from xmir.paths import SWEEP_FILE
+from xmir.records import read_json_object
 from xmir.sweep.batch_mix import summarise_batches
-from xmir.sweep.layout import (
-    FAILED,
-    FINISHED,
-    SWEEP_FILE,
-    SweepLayout,
-    read_json,
-    read_status,
-)
+from xmir.sweep.layout import FAILED, FINISHED, SweepLayout, read_status
 from xmir.sweep.plan import BASELINE, strategy_label
 from xmir.sweep.run_record import KeptTraining, RunBudget, RunRecord
 from xmir.sweep.tuning import is_tuning_record
@@ -129,7 +124,9 @@ def load_results(root: Path) -> SweepResults:
     and the report shows them in their own section.
     """
     folders = [
-        f for f in sweep_folders(root) if not is_tuning_record(read_json(f / SWEEP_FILE) or {})
+        f
+        for f in sweep_folders(root)
+        if not is_tuning_record(read_json_object(f / SWEEP_FILE) or {})
     ]
     parts = [_load_sweep(folder) for folder in folders]
     if not any(part.runs for part in parts):
@@ -172,7 +169,7 @@ def _agreement(kept: RunResult, other: RunResult) -> dict[str, Any]:
 
 def _load_sweep(root: Path) -> SweepResults:
     layout = SweepLayout(Path(root))
-    recorded = read_json(layout.sweep_file)
+    recorded = read_json_object(layout.sweep_file)
     if recorded is None or "runs" not in recorded:
         raise XmirError(f"{root}: no readable sweep.json; is this a folder made by `xmir sweep`?")
     runs: list[RunResult] = []

@@ -9,14 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from xmir.models.spec import model_label
+from xmir.paths import SWEEP_FILE
+from xmir.records import read_json_object
 from xmir.report.results import sweep_folders
-from xmir.sweep.layout import SWEEP_FILE, SweepLayout, read_json
+from xmir.sweep.layout import SweepLayout
 from xmir.sweep.tuning import CRITERION, GridRow, grid_rows, is_tuning_record
 
 
 def tuning_folders(root: Path) -> list[Path]:
     """The sweep folders of ``root`` that tune on a development split."""
-    return [f for f in sweep_folders(root) if is_tuning_record(read_json(f / SWEEP_FILE) or {})]
+    return [
+        f for f in sweep_folders(root) if is_tuning_record(read_json_object(f / SWEEP_FILE) or {})
+    ]
 
 
 def tuning_section(root: Path) -> list[str]:
@@ -26,7 +30,7 @@ def tuning_section(root: Path) -> list[str]:
     rows = [row for folder in folders for row in grid_rows(SweepLayout(folder))]
     if not rows:
         return []
-    specs = [(read_json(f / SWEEP_FILE) or {}).get("spec") or {} for f in folders]
+    specs = [(read_json_object(f / SWEEP_FILE) or {}).get("spec") or {} for f in folders]
     holdout = specs[0].get("holdout") or {}
     data = specs[0].get("train_data", "the training data")
     seeds = sorted({seed for spec in specs for seed in spec.get("seeds", [])})

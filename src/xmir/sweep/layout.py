@@ -31,9 +31,6 @@ from xmir.paths import RUN_RESULT_FILE, RUN_STATUS_FILE, SWEEP_FILE
 from xmir.records import read_json_object
 
 FINISHED, FAILED, RUNNING, INTERRUPTED = "finished", "failed", "running", "interrupted"
-STATUS_FILE = RUN_STATUS_FILE
-RESULT_FILE = RUN_RESULT_FILE
-__all__ = ["RESULT_FILE", "STATUS_FILE", "SWEEP_FILE", "SweepLayout", "read_json"]
 
 
 @dataclass(frozen=True)
@@ -57,10 +54,10 @@ class SweepLayout:
         return self.runs_dir / f"{run_id}.lock"
 
     def status_file(self, run_id: str) -> Path:
-        return self.run_dir(run_id) / STATUS_FILE
+        return self.run_dir(run_id) / RUN_STATUS_FILE
 
     def result_file(self, run_id: str) -> Path:
-        return self.run_dir(run_id) / RESULT_FILE
+        return self.run_dir(run_id) / RUN_RESULT_FILE
 
 
 def eval_file_name(dataset: str, budget: int | None = None) -> str:
@@ -69,15 +66,9 @@ def eval_file_name(dataset: str, budget: int | None = None) -> str:
     return f"eval-{dataset}.json" if budget is None else f"eval-{dataset}@{budget}.json"
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object from ``path``, or from ``path.gz`` once the sweep compressed it; None when
-    missing or unreadable (a torn write counts as absent)."""
-    return read_json_object(path)
-
-
 def read_status(layout: SweepLayout, run_id: str) -> dict[str, Any] | None:
     """The status record of a run, if any."""
-    return read_json(layout.status_file(run_id))
+    return read_json_object(layout.status_file(run_id))
 
 
 def write_status(layout: SweepLayout, run_id: str, record: dict[str, Any]) -> None:
@@ -92,5 +83,5 @@ def is_finished(layout: SweepLayout, run_id: str, fingerprint: str) -> bool:
         status is not None
         and status.get("state") == FINISHED
         and status.get("config_sha") == fingerprint
-        and read_json(layout.result_file(run_id)) is not None
+        and read_json_object(layout.result_file(run_id)) is not None
     )

@@ -9,8 +9,10 @@ from typing import Any
 from xmir.errors import XmirError
 from xmir.io import atomic_write_json
 from xmir.output_guard import check_output_folder, is_sweep_folder
+from xmir.paths import SWEEP_FILE
+from xmir.records import read_json_object
 from xmir.sweep.cost import RunCost, estimate_run
-from xmir.sweep.layout import FINISHED, SWEEP_FILE, SweepLayout, read_json, read_status
+from xmir.sweep.layout import FINISHED, SweepLayout, read_status
 from xmir.sweep.models import resolve_models
 from xmir.sweep.plan import (
     PlannedRun,
@@ -126,7 +128,7 @@ def check_previous_results(sweep: Sweep, layout: SweepLayout) -> None:
             f"{layout.run_dir(run.run_id)} finished with a different {', '.join(changed)}; "
             "use a new --out for a changed spec (or delete that run folder to redo it)"
         )
-    recorded = read_json(layout.root / SWEEP_FILE)
+    recorded = read_json_object(layout.root / SWEEP_FILE)
     if recorded is not None and recorded.get("name") not in (None, sweep.spec.name):
         raise XmirError(
             f"{layout.root} holds sweep {recorded.get('name')!r}, not {sweep.spec.name!r}; "

@@ -13,14 +13,11 @@ from typing import ClassVar
 from pydantic import Field
 
 from xmir.evaluate.result import ModelRecord
-from xmir.paths import RUN_RESULT_FILE
 from xmir.records import Record, VersionedRecord
 from xmir.train.record import BatchMix, TrainingOutcome
 
 RUN_RECORD_KEY = "xmir_sweep_run"
 Number = int | float
-
-__all__ = ["RUN_RESULT_FILE", "RunRecord"]
 
 
 class RunBudget(Record):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from xmir.evaluate.result import EvalResult
-from xmir.sweep.layout import FINISHED, SweepLayout, read_json, read_status
+from xmir.records import read_json_object
+from xmir.sweep.layout import FINISHED, SweepLayout, read_status
 from xmir.sweep.plan import PlannedRun, RateChooser, run_budget, strategy_label
 from xmir.sweep.prepare import Sweep
 from xmir.sweep.run_record import RunRecord
@@ -186,7 +187,7 @@ def is_tuning_record(record: dict[str, Any]) -> bool:
 
 def grid_rows(layout: SweepLayout) -> list[GridRow]:
     """Every finished run of a tuning sweep folder with its development mAP per setting."""
-    record = read_json(layout.sweep_file) or {}
+    record = read_json_object(layout.sweep_file) or {}
     name = str(record.get("name", layout.root.name))
     keys = [
         f"{e['dataset']}-dev"

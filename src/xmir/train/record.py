@@ -15,14 +15,11 @@ from typing import ClassVar
 from pydantic import Field, field_validator
 
 from xmir.evaluate.result import ModelRecord
-from xmir.paths import TRAIN_RECORD_FILE
 from xmir.records import Record, VersionedRecord
 
 TRAIN_RECORD_KEY = "xmir_train"
 RUNNING, FINISHED = "running", "finished"
 Number = int | float
-
-__all__ = ["TRAIN_RECORD_FILE", "BatchMix", "RealisedMix", "TrainRecord"]
 
 
 class RealisedMix(Record):

@@ -23,12 +23,10 @@ if TYPE_CHECKING:
 
     from xmir.models.registry import LoadedModel
 
-RUN_FILE = TRAIN_RECORD_FILE
-
 
 def read_run_record(out: Path) -> dict[str, Any] | None:
     """The run record in ``out`` (None when there is none)."""
-    path = out / RUN_FILE
+    path = out / TRAIN_RECORD_FILE
     if not path.is_file():
         return None
     record = TrainRecord.read(path)

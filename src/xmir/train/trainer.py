@@ -35,6 +35,7 @@ from xmir.errors import XmirError
 from xmir.evaluate.lareqa import EvalOptions, evaluate_lareqa
 from xmir.models import registry
 from xmir.output_guard import check_output_folder, is_plan_folder, is_train_folder
+from xmir.paths import TRAIN_RECORD_FILE
 from xmir.train.callbacks import (
     CheckpointManifests,
     LareqaEvalCallback,
@@ -57,7 +58,7 @@ from xmir.train.prepare import (
 )
 from xmir.train.record import TrainRecord
 from xmir.train.resume import check_resumable, checkpoint_step, resume_point
-from xmir.train.run_metadata import RUN_FILE, read_run_record, record_outcome, run_metadata
+from xmir.train.run_metadata import read_run_record, record_outcome, run_metadata
 from xmir.train.run_setup import (
     build_loss,
     check_reporting,
@@ -108,7 +109,7 @@ def train(
     metadata = run_metadata(config, run, loaded, model, frozen, precision, recorded, checkpoint)
     if main:
         write_batches(run, out)
-        TrainRecord.model_validate(metadata).to_disk(out / RUN_FILE)
+        TrainRecord.model_validate(metadata).to_disk(out / TRAIN_RECORD_FILE)
 
     def save(trained: SentenceTransformer, folder: Path, steps: int | None = None) -> None:
         mix = summarise_mix(run.batches[:steps], run.pool.languages)
@@ -138,7 +139,7 @@ def train(
             + (evaluator.summaries if evaluator else []),
         )
         save(model, out)
-        TrainRecord.model_validate(metadata).to_disk(out / RUN_FILE)
+        TrainRecord.model_validate(metadata).to_disk(out / TRAIN_RECORD_FILE)
     trainer.accelerator.wait_for_everyone()
     return metadata
 
@@ -224,7 +225,7 @@ def _run_trainer(
 def dry_run(config: TrainConfig, world_size: int | None = None) -> PreparedRun:
     """Only plan the batches: write ``batches.jsonl`` and return the prepared run."""
     out = Path(config.out)
-    if (out / RUN_FILE).exists():
+    if (out / TRAIN_RECORD_FILE).exists():
         raise XmirError(f"{out} holds a training run; give --dry-run another --out folder")
     check_output_folder(out, owned=is_plan_folder, what="the plan of an xmir dry run")
     run = prepare_run(config, world_size or distributed_world_size())
