@@ -18,6 +18,7 @@ from xmir.models.combined import COMBINE_KINDS
 from xmir.report import figures
 from xmir.report.aggregate import Summary
 from xmir.report.bias_summary import BiasComparison, BiasRow, bias_comparisons, bias_rows
+from xmir.report.compute_section import compute_section
 from xmir.report.export import write_csv, write_html
 from xmir.report.figure_section import batch_mix_section, draw_figures, figure_section
 from xmir.report.method import method_paragraph
@@ -101,6 +102,7 @@ def _tuning_only_report(root: Path, out_dir: Path, tuning: list[str], *, html: b
         "chosen on the development split.",
         "",
         *tuning,
+        *compute_section(root),
     ]
     markdown = "\n".join(lines)
     md_path = out_dir / "report.md"
@@ -194,6 +196,7 @@ def _markdown(
             f"{max(gaps) if gaps else float('nan'):.2g}.",
             "",
         ]
+    parts += compute_section(results.root)
     if results.failed or results.unfinished:
         parts += ["## Runs without results", ""]
         parts += [f"- `{run_id}`: failed: {error}" for run_id, error in results.failed.items()]
