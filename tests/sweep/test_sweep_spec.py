@@ -78,6 +78,15 @@ def test_hub_training_data_is_checked_for_its_form_only() -> None:
         ({"train_data": "no/such/file.json"}, "train_data: 'no/such/file.json' is neither"),
         ({"train_data": "hf:no-slash"}, "train_data: 'hf:no-slash' is neither"),
         ({"name": "bad name!"}, "name: use letters, digits"),
+        (
+            {"primary": {"quantity": "standing", "dataset": "mlqa-r"}},
+            "primary: dataset 'mlqa-r' is not evaluated here; use one of xquad-r",
+        ),
+        (
+            {"primary": {"quantity": "standing", "budget": 99}},
+            "primary: budget 99 is not evaluated here; use main or one of 3",
+        ),
+        ({"primary": {"quantity": "trend"}}, "primary.quantity:"),
     ],
 )
 def test_invalid_specs_name_the_field(changes: dict[str, Any], expected: str) -> None:
@@ -87,6 +96,16 @@ def test_invalid_specs_name_the_field(changes: dict[str, Any], expected: str) ->
     assert message.startswith("sweep.yaml: ")
     assert expected in message
     assert "\n" not in message
+
+
+def test_a_primary_test_on_an_evaluated_budget_and_dataset_parses() -> None:
+    spec = parse_spec(
+        valid_spec(
+            budget={"steps": 8, "eval_at": [4], "lr_schedule": "constant", "warmup_steps": 1},
+            primary={"budget": 4, "dataset": "xquad-r"},
+        )
+    )
+    assert spec.primary is not None and spec.primary.budget == 4
 
 
 def test_overlap_can_be_allowed_explicitly() -> None:

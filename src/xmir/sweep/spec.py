@@ -230,6 +230,25 @@ class SweepSpec(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _primary_is_measured_here(self) -> SweepSpec:
+        """A pre-registered test must name a dataset and budget this spec evaluates."""
+        if self.primary is None:
+            return self
+        keys = [e.key for e in self.eval]
+        if self.primary.dataset is not None and self.primary.dataset not in keys:
+            raise ValueError(
+                f"primary: dataset {self.primary.dataset!r} is not evaluated here; use one of "
+                f"{', '.join(keys)}"
+            )
+        budgets = [*self.budget.eval_at, self.budget.steps]
+        if isinstance(self.primary.budget, int) and self.primary.budget not in budgets:
+            raise ValueError(
+                f"primary: budget {self.primary.budget} is not evaluated here; use main or one "
+                f"of {', '.join(map(str, budgets))}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _alphas_need_hybrid(self) -> SweepSpec:
         with_alpha = [s for s in self.strategies if registry.takes_alpha(s)]
         if "hybrid_alphas" in self.model_fields_set and not with_alpha:
