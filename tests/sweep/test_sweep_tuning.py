@@ -296,3 +296,27 @@ def test_the_grid_labels_every_strategy_as_the_plan_does(
     run_sweep(tune, prepare_output(tune, tmp_path), RunnerOptions(cli=FAKE_CLI))
     labels = {row.strategy for row in grid_rows(SweepLayout(tmp_path))}
     assert labels == {run.strategy_label for run in tune.runs} == {"mono", "mixed0.5"}
+
+
+def test_the_grid_waits_for_a_second_tuning_sweep_of_the_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A temperature sweep planned beside the rate grid: its column shows "–" and no cell is
+    called chosen until it has finished, as the tuned runs wait for it too."""
+    from xmir.report.tuning_section import tuning_section
+
+    monkeypatch.setenv("FAKE_XMIR_LR_PEAK", "1e-4")
+    folders = [tmp_path / "tune", tmp_path / "tune-t"]
+    tune = plan_study_sweep(tuning_spec(), [], folders)
+    run_sweep(tune, prepare_output(tune, folders[0]), RunnerOptions(cli=FAKE_CLI))
+    temperature = tuning_spec(
+        name="tune-t", learning_rates=[1e-4], budget={"steps": 3, "temperature": 0.01}
+    )
+    planned = plan_study_sweep(temperature, [tune], folders)
+    prepare_output(planned, folders[1])  # planned, not run yet
+    text = "\n".join(tuning_section(tmp_path))
+    assert "| strategy | lr 1e-05 | lr 0.0001 | lr 0.001 | lr 0.0001, T 0.01 | chosen |" in text
+    assert "| mono | 0.800 | **0.900** | 0.800 | – | pending |" in text
+    run_sweep(planned, SweepLayout(folders[1]), RunnerOptions(cli=FAKE_CLI))
+    text = "\n".join(tuning_section(tmp_path))
+    assert "| pending |" not in text

@@ -27,8 +27,10 @@ def tuning_section(root: Path) -> list[str]:
     """Markdown lines: one grid table per model, the chosen setting in bold (empty when the
     study has no tuning sweep)."""
     folders = tuning_folders(root)
-    rows = [row for folder in folders for row in grid_rows(SweepLayout(folder))]
-    if not rows:
+    planned = [
+        row for folder in folders for row in grid_rows(SweepLayout(folder), with_unfinished=True)
+    ]
+    if not any(row.finished for row in planned):
         return []
     specs = [(read_json_object(f / SWEEP_FILE) or {}).get("spec") or {} for f in folders]
     holdout = specs[0].get("holdout") or {}
@@ -44,8 +46,8 @@ def tuning_section(root: Path) -> list[str]:
         f"{', '.join(map(str, seeds))}; a study's test runs should use other seeds.",
         "",
     ]
-    for model in dict.fromkeys(row.model for row in rows):
-        lines += _model_table(model, [row for row in rows if row.model == model])
+    for model in dict.fromkeys(row.model for row in planned if row.finished):
+        lines += _model_table(model, [row for row in planned if row.model == model])
     return lines
 
 
@@ -53,9 +55,14 @@ def _setting(row: GridRow) -> str:
     return f"lr {row.lr:g}" + (f", T {row.temperature:g}" if row.temperature != 0.05 else "")
 
 
-def _model_table(model: str, rows: list[GridRow]) -> list[str]:
+def _model_table(model: str, planned: list[GridRow]) -> list[str]:
+    """One model's grid: a column per planned setting, a row per strategy; a strategy's
+    choice is given once every setting planned for it (in any tuning sweep) has finished."""
+    rows = [row for row in planned if row.finished]
     trained = [row for row in rows if row.strategy != "none"]
-    settings = list(dict.fromkeys(_setting(r) for r in sorted(trained, key=_order)))
+    settings = list(
+        dict.fromkeys(_setting(r) for r in sorted(planned, key=_order) if r.strategy != "none")
+    )
     untrained = next((row for row in rows if row.strategy == "none"), None)
     header = ["strategy", *settings, "chosen"]
     if not trained:  # only the untrained encoder so far
@@ -70,7 +77,8 @@ def _model_table(model: str, rows: list[GridRow]) -> list[str]:
             "–" if s not in cell else _bold(f"{cell[s].criterion:.3f}", cell[s] is best)
             for s in settings
         ]
-        complete = len(cell) == len(settings)
+        wanted = {_setting(r) for r in planned if r.strategy == strategy}
+        complete = wanted <= set(cell)
         lines.append(
             f"| {strategy} | "
             + " | ".join(values)

@@ -175,6 +175,11 @@ class GridRow:
     settings: dict[str, float]
 
     @property
+    def finished(self) -> bool:
+        """False for a planned run that has no development result yet."""
+        return bool(self.settings)
+
+    @property
     def criterion(self) -> float:
         return sum(self.settings.values()) / len(self.settings)
 
@@ -185,8 +190,9 @@ def is_tuning_record(record: dict[str, Any]) -> bool:
     return any(e.get("split") == "dev" for e in evals if isinstance(e, dict))
 
 
-def grid_rows(layout: SweepLayout) -> list[GridRow]:
-    """Every finished run of a tuning sweep folder with its development mAP per setting."""
+def grid_rows(layout: SweepLayout, *, with_unfinished: bool = False) -> list[GridRow]:
+    """Every finished run of a tuning sweep folder with its development mAP per setting
+    (``with_unfinished``: the planned runs without a result too, with empty settings)."""
     record = read_json_object(layout.sweep_file) or {}
     name = str(record.get("name", layout.root.name))
     keys = [
@@ -200,7 +206,7 @@ def grid_rows(layout: SweepLayout) -> list[GridRow]:
         settings = (
             _dev_settings(layout, run_id, planned.get("config_sha", ""), keys[0]) if keys else None
         )
-        if settings is None:
+        if settings is None and not with_unfinished:
             continue
         budget = planned.get("budget") or {}
         strategy = planned.get("strategy", "none")
@@ -214,7 +220,7 @@ def grid_rows(layout: SweepLayout) -> list[GridRow]:
                 planned.get("batch_size"),
                 budget.get("lr"),
                 budget.get("temperature"),
-                settings,
+                settings or {},
             )
         )
     return rows
