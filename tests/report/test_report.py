@@ -350,6 +350,18 @@ def test_a_study_of_two_sweeps_with_budgets(tmp_path: Path) -> None:
     assert "## Reproducibility check" in markdown
 
 
+def test_the_setup_gives_every_rate_the_runs_trained_at(tmp_path: Path) -> None:
+    """Two sweeps at two rates: the setup lists both (from the runs, not one spec's budget),
+    and the budget note gives their range."""
+    root = tmp_path / "study"
+    for name, lr in (("slow", 1e-4), ("fast", 3e-4)):
+        budget = {"steps": 10, "lr": lr, "temperature": 0.05}
+        write_sweep(root / name, parse_spec(spec_payload(name=name, seeds=[0], budget=budget)))
+    text = build_report(root, tmp_path / "report", html=False).markdown.read_text()
+    assert "steps (main: 10); lr 0.0001, 0.0003 (linear warmup and decay), temperature 0.05" in text
+    assert "**Budget:** 10 optimizer steps of 16 pairs at lr 0.0001 to 0.0003 (the paper:" in text
+
+
 def test_failed_runs_are_listed_and_left_out(tmp_path: Path) -> None:
     failed = "e5-small-q4-L4-hybrid0.5-b16-s1"
     root = write_sweep(tmp_path / "sweep", skip={failed})

@@ -284,6 +284,12 @@ def test_the_report_shows_the_grid_and_the_choice(
     assert "| hybrid0.5 | 0.800 | **0.900** | 0.800 | lr 0.0001 |" in text
     assert "grid's highest" not in text  # the peak lies inside the grid
     assert "mlqa-r-dev" not in text  # the development evaluations stay out of the analysis
+    # The setup and the budget note give the rate the runs trained at, and where it came from.
+    assert (
+        "lr 0.0001 (linear warmup and decay), temperature 0.05 (both chosen per size and "
+        "strategy on the development split, see below)" in text
+    )
+    assert "at lr 0.0001, chosen per size and strategy on the development split (the paper:" in text
 
 
 def test_the_grid_labels_every_strategy_as_the_plan_does(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from xmir.errors import XmirError
 from xmir.io import atomic_write_text
@@ -148,7 +149,8 @@ def _markdown(
         *_setup_lines(results, summary),
         "",
     ]
-    notes = protocol_notes(spec, results.specs)
+    trained = [r for r in results.runs if r.lr is not None]
+    notes = protocol_notes(spec, results.specs, sorted({float(r.lr) for r in trained}))
     if notes:
         parts += [f"> {note}\n" for note in notes]
     parts += ["## How certain: the interval method", "", method_paragraph(stats), ""]
@@ -324,8 +326,7 @@ def _setup_lines(results: SweepResults, summary: Summary) -> list[str]:
         f"- Training data: `{spec.get('train_data')}`; strategies: {', '.join(labels)}",
         f"- Batch sizes: {', '.join(map(str, batches))}; seeds: {', '.join(map(str, seeds))}",
         f"- Budgets evaluated: {', '.join(map(str, results.budgets))} steps (main: "
-        f"{results.main_budget}); lr {budget.get('lr')} ({schedule}), temperature "
-        f"{budget.get('temperature')}, word embeddings "
+        f"{results.main_budget}); {_rates(results, specs, schedule)}, word embeddings "
         f"{'frozen' if budget.get('freeze_embeddings') else 'trained'}"
         + (
             f", Adam beta2 rescaled to batch size (reference {budget['beta2_reference_batch']})"
@@ -336,6 +337,24 @@ def _setup_lines(results: SweepResults, summary: Summary) -> list[str]:
         f"- Sweeps of this study: {', '.join(str(s.get('name')) for s in specs)}",
     ]
     return lines
+
+
+def _rates(results: SweepResults, specs: list[dict[str, Any]], schedule: str) -> str:
+    """The learning rate(s) and temperature(s) the trained runs used, and where they were
+    chosen when a tuned study chose them per size and strategy."""
+    trained = [r for r in results.runs if r.lr is not None]
+    budget = results.spec.get("budget", {})
+    lrs = ", ".join(f"{x:g}" for x in sorted({float(r.lr or 0) for r in trained}))
+    temperatures = ", ".join(
+        f"{x:g}" for x in sorted({float(r.temperature) for r in trained if r.temperature})
+    )
+    text = (
+        f"lr {lrs or budget.get('lr')} ({schedule}), temperature "
+        f"{temperatures or budget.get('temperature')}"
+    )
+    if any(s.get("tuned_by") for s in specs):
+        text += " (both chosen per size and strategy on the development split, see below)"
+    return text
 
 
 def _params(value: int | None) -> str:

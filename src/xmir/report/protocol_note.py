@@ -10,8 +10,13 @@ from xmir.report.figures import DATASET_TITLES
 PAPER_LR, PAPER_BATCH = 3e-5, 100
 
 
-def protocol_notes(spec: dict[str, Any], specs: list[dict[str, Any]] | None = None) -> list[str]:
-    """One Markdown sentence per departure from the paper's protocol that this study makes."""
+def protocol_notes(
+    spec: dict[str, Any],
+    specs: list[dict[str, Any]] | None = None,
+    trained_lrs: list[float] | None = None,
+) -> list[str]:
+    """One Markdown sentence per departure from the paper's protocol that this study makes
+    (``trained_lrs``: the rates the trained runs used, when they differ from the specs')."""
     notes: list[str] = []
     train = spec.get("train_data", "")
     evals = spec.get("eval", [])
@@ -45,7 +50,7 @@ def protocol_notes(spec: dict[str, Any], specs: list[dict[str, Any]] | None = No
         notes.append(
             f"Training data: `{train}` (a local or hub dataset, not one of the eval sets)."
         )
-    budget_note = _budget_note(specs or [spec])
+    budget_note = _budget_note(specs or [spec], trained_lrs)
     if budget_note:
         notes.append(budget_note)
     for eval_set in evals:
@@ -75,27 +80,36 @@ def protocol_notes(spec: dict[str, Any], specs: list[dict[str, Any]] | None = No
     return notes
 
 
-def _budget_note(specs: list[dict[str, Any]]) -> str:
+def _budget_note(specs: list[dict[str, Any]], trained_lrs: list[float] | None = None) -> str:
     """Steps, learning rate and batch size next to the paper's, and why they differ."""
     budgets = [s.get("budget", {}) for s in specs]
     steps = sorted(
         {int(b["steps"]) for b in budgets if "steps" in b}
         | {int(x) for b in budgets for x in b.get("eval_at", [])}
     )
-    lrs = sorted({float(b.get("lr", PAPER_LR)) for b in budgets})
+    tuned = any(s.get("tuned_by") for s in specs)
+    lrs = sorted(set(trained_lrs or []) or {float(b.get("lr") or PAPER_LR) for b in budgets})
     batches = sorted({int(x) for s in specs for x in s.get("batch_sizes", [])})
     if not steps:
         return ""
+    rates = f"lr {lrs[0]:g}" if len(lrs) == 1 else f"lr {lrs[0]:g} to {lrs[-1]:g}"
+    if tuned:
+        rates += ", chosen per size and strategy on the development split"
     text = (
         f"**Budget:** {', '.join(map(str, steps))} optimizer steps of "
-        f"{', '.join(map(str, batches))} pairs at lr {', '.join(f'{lr:g}' for lr in lrs)}"
+        f"{', '.join(map(str, batches))} pairs at {rates}"
     )
     if any(lr != PAPER_LR for lr in lrs) or any(b != PAPER_BATCH for b in batches):
+        why = (
+            "so the rate is tuned instead of taken from the paper"
+            if tuned
+            else "so the rate is raised"
+        )
         text += (
             f" (the paper: lr {PAPER_LR:g}, batch {PAPER_BATCH}, trained to early stopping). A "
-            "CPU-sized budget of a few hundred steps barely moves the weights at the paper's "
-            "rate, so the rate is raised; verdicts are stated per budget because the "
-            "strategies' gaps move with training length."
+            f"CPU-sized budget of a few hundred steps barely moves the weights at the paper's "
+            f"rate, {why}; verdicts are stated per budget because the strategies' gaps move "
+            "with training length."
         )
     else:
         text += "."

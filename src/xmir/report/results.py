@@ -44,12 +44,21 @@ class RunResult:
     steps: int = 0  # the evaluated budget in optimizer steps (0: the untrained encoder)
     sweep: str = ""
     lr: float | None = None
+    temperature: float | None = None
     finished: str = ""  # when the run finished (ISO 8601), from its result.json
 
     @property
     def identity(self) -> tuple[Any, ...]:
         """What makes two results the same evaluated model."""
-        return (self.model, self.strategy_label, self.batch_size, self.seed, self.steps, self.lr)
+        return (
+            self.model,
+            self.strategy_label,
+            self.batch_size,
+            self.seed,
+            self.steps,
+            self.lr,
+            self.temperature,
+        )
 
     @property
     def strategy_label(self) -> str:
@@ -230,6 +239,7 @@ def _load_run(layout: SweepLayout, run_id: str, sweep: str) -> list[RunResult] |
                 steps=int(steps),
                 sweep=sweep,
                 lr=None if is_baseline else budget.lr,
+                temperature=None if is_baseline else budget.temperature,
                 finished=result.finished or "",
             )
         )

@@ -23,6 +23,7 @@ Number = int | float
 class RunBudget(Record):
     steps: int | None = None
     lr: Number | None = None
+    temperature: Number | None = None
 
 
 class RunConfig(Record):
