@@ -174,6 +174,12 @@ def test_a_pre_registered_primary_test_comes_first(tmp_path: Path) -> None:
     assert re.search(r"\(95% interval, p = [\d.e-]+\): hybrid0\.5 is the better all-rounder", text)
 
 
+def test_a_primary_test_at_one_size_says_so(tmp_path: Path) -> None:
+    sweep = _five(tmp_path, models=MODELS[:1], primary={"quantity": "standing"})
+    text, _ = _answer(sweep, tmp_path)
+    assert "(XQuAD-R, 10 steps, 1 size (1.8M), 5 paired seeds)" in text.split("\n", 1)[0]
+
+
 def test_a_primary_test_that_cannot_be_computed_is_said_so(tmp_path: Path) -> None:
     """Hybrid's seeds differ between the sizes, so there is no pooled paired estimate: the
     registered test is named and said to be missing."""

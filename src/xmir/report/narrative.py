@@ -131,11 +131,14 @@ def primary_sentence(primary: Primary, hybrid: str) -> str:
         )
     word = STANDING_WORDS[verdict(e, e.p)]
     dataset = primary.dataset or ""
-    where = (
-        f"{DATASET_TITLES.get(dataset, dataset)}, {primary.steps} steps, "
-        f"{len(primary.sizes)} sizes ({size(primary.sizes[0])} to {size(primary.sizes[-1])}), "
-        f"{e.seeds} paired seed{'s' * (e.seeds != 1)}"
+    first, last = size(primary.sizes[0]), size(primary.sizes[-1])
+    sizes = (
+        f"{len(primary.sizes)} sizes ({first} to {last})"
+        if len(primary.sizes) > 1
+        else f"1 size ({first})"
     )
+    seeds = f"{e.seeds} paired seed{'s' * (e.seeds != 1)}"
+    where = f"{DATASET_TITLES.get(dataset, dataset)}, {primary.steps} steps, {sizes}, {seeds}"
     head = (
         "**Primary test (pre-registered in the sweep spec).**"
         if primary.registered
