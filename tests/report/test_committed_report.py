@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,23 @@ def test_the_report_rebuilds_from_the_committed_results(
     assert report.markdown.read_text(encoding="utf-8") == committed
     if report.stats is not None:  # a tuning-only report has no test-run statistics
         assert report.stats.cluster_kind == "paragraphs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", STUDIES)
+def test_the_report_does_not_depend_on_the_hash_seed(
+    name: str, tmp_path: Path, data_dir: Path
+) -> None:
+    """The order of a set of strings changes with PYTHONHASHSEED, so every order a report
+    prints must be a sorted one: processes with other seeds write the committed report."""
+    study = ROOT / "docs" / "results" / name
+    if not list(study.glob("*/runs/*/result.json")):
+        pytest.skip("no finished run committed yet")
+    source = committed_copy(study, tmp_path / name)
+    committed = (study / "report" / "report.md").read_text(encoding="utf-8")
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"report-{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed, DATA_DIR_ENV: str(data_dir)}
+        command = [sys.executable, "-m", "xmir", "report", str(source), "--out", str(out)]
+        subprocess.run([*command, "--no-html"], env=env, check=True, capture_output=True)
+        assert (out / "report.md").read_text(encoding="utf-8") == committed, seed

@@ -314,7 +314,7 @@ def synergy_sentence(found: list[Difference], main_budget: int | None) -> str:
     parts = []
     for label in sorted({s.label for s in found}):
         for other in sorted(
-            {s.other for s in found if s.label == label}, key=lambda o: o != MIXTURE
+            {s.other for s in found if s.label == label}, key=lambda o: (o != MIXTURE, o)
         ):
             mine = [s for s in found if (s.label, s.other) == (label, other)]
             name = "the alpha-weighted mixture of mono and cross" if other == MIXTURE else other
