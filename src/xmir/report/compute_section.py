@@ -65,8 +65,9 @@ def compute_section(root: Path) -> list[str]:
         "## Compute",
         "",
         "Measured: each finished run's own clock per step (`time_s` in its result.json), "
-        "summed. A run resumed from a checkpoint counts from there, and runs that shared the "
-        "machine with other work took longer than they would on an idle one.",
+        "summed: wall-clock time. A run resumed from a checkpoint counts from there; a run "
+        "that shared the machine with other work, or was paused, shows more time than it "
+        "would take on an idle machine.",
         "",
         "| sweep | finished runs | training | evaluation | total |",
         "|---|---:|---:|---:|---:|",
