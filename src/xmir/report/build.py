@@ -149,8 +149,7 @@ def _markdown(
         *_setup_lines(results, summary),
         "",
     ]
-    trained = [r for r in results.runs if r.lr is not None]
-    notes = protocol_notes(spec, results.specs, sorted({float(r.lr) for r in trained}))
+    notes = protocol_notes(spec, results.specs, _trained_settings(results)[0])
     if notes:
         parts += [f"> {note}\n" for note in notes]
     parts += ["## How certain: the interval method", "", method_paragraph(stats), ""]
@@ -339,18 +338,22 @@ def _setup_lines(results: SweepResults, summary: Summary) -> list[str]:
     return lines
 
 
+def _trained_settings(results: SweepResults) -> tuple[list[float], list[float]]:
+    """The learning rates and the temperatures the trained runs used, sorted."""
+    trained = [r for r in results.runs if r.lr is not None]
+    lrs = sorted({float(r.lr) for r in trained if r.lr is not None})
+    temperatures = sorted({float(r.temperature) for r in trained if r.temperature is not None})
+    return lrs, temperatures
+
+
 def _rates(results: SweepResults, specs: list[dict[str, Any]], schedule: str) -> str:
     """The learning rate(s) and temperature(s) the trained runs used, and where they were
     chosen when a tuned study chose them per size and strategy."""
-    trained = [r for r in results.runs if r.lr is not None]
+    lrs, temperatures = _trained_settings(results)
     budget = results.spec.get("budget", {})
-    lrs = ", ".join(f"{x:g}" for x in sorted({float(r.lr or 0) for r in trained}))
-    temperatures = ", ".join(
-        f"{x:g}" for x in sorted({float(r.temperature) for r in trained if r.temperature})
-    )
     text = (
-        f"lr {lrs or budget.get('lr')} ({schedule}), temperature "
-        f"{temperatures or budget.get('temperature')}"
+        f"lr {', '.join(f'{x:g}' for x in lrs) or budget.get('lr')} ({schedule}), temperature "
+        f"{', '.join(f'{x:g}' for x in temperatures) or budget.get('temperature')}"
     )
     if any(s.get("tuned_by") for s in specs):
         text += " (both chosen per size and strategy on the development split, see below)"

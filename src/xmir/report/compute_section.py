@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from xmir.paths import SWEEP_FILE
 from xmir.records import read_json_object
 from xmir.report.results import sweep_folders
 from xmir.sweep.cost import format_duration
@@ -57,8 +56,7 @@ def sweep_compute(folder: Path) -> SweepCompute:
 
 def compute_section(root: Path) -> list[str]:
     """Markdown lines: one row per sweep and the study's total (empty: nothing finished)."""
-    rows = [sweep_compute(f) for f in sweep_folders(root) if (f / SWEEP_FILE).is_file()]
-    rows = [row for row in rows if row.runs]
+    rows = [row for row in map(sweep_compute, sweep_folders(root)) if row.runs]
     if not rows:
         return []
     lines = [

@@ -240,7 +240,7 @@ class SweepSpec(_Strict):
                 f"primary: dataset {self.primary.dataset!r} is not evaluated here; use one of "
                 f"{', '.join(keys)}"
             )
-        budgets = [*self.budget.eval_at, self.budget.steps]
+        budgets = self.budget.all_budgets
         if isinstance(self.primary.budget, int) and self.primary.budget not in budgets:
             raise ValueError(
                 f"primary: budget {self.primary.budget} is not evaluated here; use main or one "
