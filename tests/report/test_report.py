@@ -269,6 +269,17 @@ def test_the_answer_is_consistent_with_its_own_tables(values: str, tmp_path: Pat
         mine = next(g for g in groups if g.startswith(word))
         clause = re.search(rf"in the {setting} setting at ([^;]*)", mine)
         assert clause and size in clause.group(1), (row, mine)
+    # Standing: the table's verdict at each size is the answer's word there (a standing above
+    # 0 makes hybrid the worse all-rounder: behind, in the table as in the answer).
+    for row in _table(markdown, "Hybrid's all-round standing by size and budget"):
+        size, word = row[1], row[2].rsplit("; ", 1)[1].rstrip(")")
+        assert word in {"ahead", "behind", "level"}, row
+        by_test = text.split("By the tests (family: standing per size and budget)")[1]
+        said = re.search(rf"\((ahead|behind|level)\) at (?:[^(]*; )?{re.escape(size)}", by_test)
+        assert said and said.group(1) == word, (row, by_test[:300])
+        if word != "level":
+            above_zero = row[2].startswith("+")
+            assert (word == "behind") == above_zero, row
 
 
 def test_report_files(sweep_dir: Path, tmp_path: Path) -> None:

@@ -223,15 +223,16 @@ def _statistics_sections(stats: StudyStats) -> list[str]:
     parts += _section(
         "Hybrid's all-round standing by size and budget",
         f"Standing per size (rows) and budget (columns): 95% interval, paired seeds, Holm p "
-        f"(family: {STANDING_FAMILY}) and verdict (ahead: hybrid's standing is above 0, i.e. "
-        "it is the worse all-rounder; behind: the better one).",
+        f"(family: {STANDING_FAMILY}) and verdict for hybrid (behind: its standing is above 0, "
+        "i.e. it is the worse all-rounder; ahead: the better one).",
         standing_table(stats.all_round),
     )
     parts += _section(
         "Budget: paired change of the standing",
         f"Standing at the longest budget minus at the main budget, per size, on the seeds both "
         f"share (the budgets are snapshots of one run, so the seeds pair); Holm family: "
-        f"{BUDGET_FAMILY}.",
+        f"{BUDGET_FAMILY}; verdict for hybrid (behind: the standing rises with the longer "
+        "budget, so hybrid falls behind; ahead: it falls).",
         budget_change_table(stats.budget_changes),
     )
     parts += _section(

@@ -24,15 +24,24 @@ from xmir.report.stats.study import (
     StudyStats,
 )
 from xmir.report.stats.trends import TREND_FAMILY, Trend
-from xmir.report.verdicts import AHEAD, BEHIND, LEVEL, ONE_SEED, ORDER, movement, verdict
+from xmir.report.verdicts import (
+    AHEAD,
+    BEHIND,
+    LEVEL,
+    ONE_SEED,
+    ORDER,
+    movement,
+    regret_verdict,
+    verdict,
+)
 
 STANDING_NOTE = (
     "standing = hybrid's worst-case regret minus the best other model's (the untrained encoder "
     "and any baseline included); negative means hybrid is the better all-rounder"
 )
 STANDING_WORDS = {
-    AHEAD: "the worse all-rounder (behind)",
-    BEHIND: "the better all-rounder (ahead)",
+    BEHIND: "the worse all-rounder (behind)",
+    AHEAD: "the better all-rounder (ahead)",
     LEVEL: "not distinguishable from the best other model (level)",
     ONE_SEED: f"without a verdict ({ONE_SEED})",
 }
@@ -64,7 +73,7 @@ def p_text(p: float) -> str:
 
 def standing_word(r: AllRoundCell) -> str:
     assert r.standing is not None
-    return STANDING_WORDS[verdict(r.standing, r.adjusted_p)]
+    return STANDING_WORDS[regret_verdict(verdict(r.standing, r.adjusted_p))]
 
 
 def answer(stats: StudyStats, bias: list[BiasComparison], main_budget: int | None) -> list[str]:
@@ -129,7 +138,7 @@ def primary_sentence(primary: Primary, hybrid: str) -> str:
             f"results ({primary.missing}), so no verdict is primary; every verdict below is "
             "exploratory."
         )
-    word = STANDING_WORDS[verdict(e, e.p)]
+    word = STANDING_WORDS[regret_verdict(verdict(e, e.p))]
     dataset = primary.dataset or ""
     first, last = size(primary.sizes[0]), size(primary.sizes[-1])
     sizes = (
@@ -195,7 +204,7 @@ def standing_trend_sentence(trend: Trend, hybrid: str) -> str:
     low_size, high_size = size(trend.points[0][0]), size(trend.points[-1][0])
     return (
         f"Across the {trend.sizes} sizes ({low_size} to {high_size}), {hybrid}'s all-round "
-        f"standing {how} with size ({trend.verdict}; {trend.slope.estimate:+.4f} per doubling of "
+        f"standing {how} with size ({regret_verdict(trend.verdict)}; {trend.slope.estimate:+.4f} per doubling of "
         f"non-embedding parameters, 95% interval {trend.slope.low:+.4f} to "
         f"{trend.slope.high:+.4f}, Holm p = {p_text(trend.adjusted_p)} in the family "
         f"{TREND_FAMILY})."
@@ -274,7 +283,7 @@ def budget_sentence(changes: list[BudgetChange], hybrid: str) -> str:
         word = verdict(b.change, b.adjusted_p)
         change = f"paired change {signed_interval(b.change)}"
         if b.change.noise_known:
-            how = f"it {movement(word, lower_is_better=True)} ({word}; {change}, Holm p = {p_text(b.adjusted_p)})"
+            how = f"it {movement(word, lower_is_better=True)} ({regret_verdict(word)}; {change}, Holm p = {p_text(b.adjusted_p)})"
         else:
             how = f"the change is {WORDS[ONE_SEED]} ({change})"
         parts.append(

@@ -9,9 +9,10 @@ from xmir.report.stats.comparisons import Difference, alpha_of
 from xmir.report.stats.intervals import Estimate
 from xmir.report.stats.study import BudgetChange, StudyStats
 from xmir.report.stats.trends import Trend
-from xmir.report.verdicts import verdict
+from xmir.report.verdicts import AHEAD, BEHIND, regret_verdict, verdict
 
 SETTINGS = ("mono", "cross", "multi")
+SLOPE_WORDS = {AHEAD: "rises", BEHIND: "falls"}
 
 
 def md_table(headers: list[str], rows: list[list[str]], align: list[str] | None = None) -> str:
@@ -97,7 +98,7 @@ def standing_table(rounds: list[AllRoundCell]) -> str:
             if match is None or match.standing is None:
                 cells.append("–")
                 continue
-            word = verdict(match.standing, match.adjusted_p)
+            word = regret_verdict(verdict(match.standing, match.adjusted_p))
             if match.standing.noise_known:
                 note = f"{match.seeds} seeds, Holm p {p_cell(match.adjusted_p)}; {word}"
             else:
@@ -120,7 +121,7 @@ def budget_change_table(changes: list[BudgetChange]) -> str:
             str(b.change.seeds),
             p_cell(b.change.p) if b.change.noise_known else "–",
             p_cell(b.adjusted_p),
-            verdict(b.change, b.adjusted_p),
+            regret_verdict(verdict(b.change, b.adjusted_p)),
         ]
         for b in changes
     ]
@@ -198,7 +199,7 @@ def trends_table(trends: list[Trend]) -> str:
             str(t.slope.seeds),
             p_cell(t.slope.p),
             p_cell(t.adjusted_p),
-            t.verdict,
+            SLOPE_WORDS.get(t.verdict, t.verdict),
         ]
         for t in trends
     ]
@@ -212,7 +213,7 @@ def trends_table(trends: list[Trend]) -> str:
         "paired seeds",
         "p",
         "Holm p",
-        "verdict (ahead: rises)",
+        "verdict",
     ]
     return md_table(headers, rows, ["---"] * 5 + ["---:"] * 4 + ["---"])
 

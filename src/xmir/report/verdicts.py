@@ -28,6 +28,12 @@ def verdict(estimate: Estimate, adjusted_p: float) -> str:
     return AHEAD if estimate.estimate > 0 else BEHIND
 
 
+def regret_verdict(verdict_word: str) -> str:
+    """The verdict for hybrid on a quantity where lower is better (a regret or a standing):
+    a distinguishable rise puts hybrid ``behind``, a fall ``ahead``."""
+    return {AHEAD: BEHIND, BEHIND: AHEAD}.get(verdict_word, verdict_word)
+
+
 def pooled_spread(*stds: float | None) -> float | None:
     """Root mean square of the seed standard deviations that are known (None if none is)."""
     known = [s for s in stds if s is not None and math.isfinite(s)]
