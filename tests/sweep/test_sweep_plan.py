@@ -270,3 +270,22 @@ def test_fingerprints_of_an_existing_study_spec_are_unchanged() -> None:
     assert [e.record() for e in spec.eval] == [
         {"dataset": "xquad-r", "max_questions": 300, "subset_seed": 0}
     ]
+
+
+@pytest.mark.parametrize("hardware", ["cpu", "gpu"])
+def test_a_combination_costs_one_evaluation_per_budget(hardware: str) -> None:
+    """A combination evaluates its sources' snapshots too, so each evaluated budget adds one
+    evaluation; the untrained encoder is evaluated once whatever the budgets."""
+    combos = {"strategies": ["mono", "cross", "hybrid"], "combinations": ["wavg", "ensemble"]}
+    short = parse_spec(valid_spec(hardware=hardware, **combos))
+    long = parse_spec(
+        valid_spec(
+            hardware=hardware,
+            budget={"steps": 8, "eval_at": [2, 4], "lr_schedule": "constant"},
+            **combos,
+        )
+    )
+    for kind in ("wavg", "ensemble", "none"):
+        run = next(r for r in plan_sweep(short).runs if r.strategy == kind)
+        once, thrice = estimate_run(short, run).eval_s, estimate_run(long, run).eval_s
+        assert thrice == pytest.approx(once if kind == "none" else 3 * once), kind

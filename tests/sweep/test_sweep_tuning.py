@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,72 @@ def test_a_combination_retrains_a_deleted_source_into_its_own_folder(
     assert [o.state for o in outcomes].count("finished") == 1
     assert not copy.exists()  # the copy goes once the combination is evaluated
     assert not list(layout.runs_dir.glob("*/model"))
+
+
+LONG_BUDGET = {"steps": 8, "eval_at": [4], "lr_schedule": "constant"}
+
+
+def test_a_combination_is_evaluated_at_every_budget_of_its_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``eval_at``, the sources' snapshots are combined too: the baselines then stand
+    beside mono, cross and hybrid at every budget, on the same seeds."""
+    from xmir.report.results import load_results
+    from xmir.report.stats.study import study_stats
+
+    combo_id = "e5-small-q4-L1-wavg0.5-b8-s0"
+    monkeypatch.setenv("FAKE_XMIR_FAIL", combo_id)
+    sweep = plan_study_sweep(combination_spec(budget=LONG_BUDGET), [], [])
+    layout = prepare_output(sweep, tmp_path / "out")
+    run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    combo = sweep.run(combo_id)
+    assert sweep.configs[combo_id]["eval_at"] == [4]
+    mono, cross = (layout.run_dir(s) / "model" for s in combo.sources)
+    steps = run_steps(sweep.spec, combo, layout, sources=[sweep.run(s) for s in combo.sources])
+    assert [s.name for s in steps] == ["eval-xquad-r@4", "eval-xquad-r"]  # nothing retrained
+    snapshots = f"wavg:0.5:{mono}/snapshots/step-4,{cross}/snapshots/step-4"
+    assert snapshots in steps[0].args
+    assert f"wavg:0.5:{mono},{cross}" in steps[1].args
+
+    monkeypatch.delenv("FAKE_XMIR_FAIL")
+    outcomes = run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    assert [o.state for o in outcomes].count("finished") == 1
+    results = load_results(tmp_path / "out")
+    for budget in (4, 8):
+        labels = {r.strategy_label for r in results.at_budget(budget).runs}
+        assert {"wavg0.5", "ensemble0.5"} <= labels, budget
+    cells = study_stats(results).all_round
+    assert {c.cell.steps for c in cells} == {4, 8}
+    for cell in cells:  # every compared model on both seeds, the baselines included
+        assert {"wavg0.5", "ensemble0.5"} <= set(cell.compared) and cell.seeds == 2
+
+
+def test_a_combination_without_shorter_budgets_keeps_its_fingerprint() -> None:
+    """``eval_at`` enters a combination's config only when set: the finished combinations of
+    a study without it keep their fingerprints."""
+    sweep = plan_study_sweep(combination_spec(), [], [])
+    assert "eval_at" not in sweep.configs["e5-small-q4-L1-wavg0.5-b8-s0"]
+
+
+def test_a_retrained_source_gives_the_combination_its_snapshots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    combo_id = "e5-small-q4-L1-wavg0.5-b8-s0"
+    monkeypatch.setenv("FAKE_XMIR_FAIL", combo_id)
+    spec = combination_spec(seeds=[0], combinations=["wavg"], budget=LONG_BUDGET)
+    sweep = plan_study_sweep(spec, [], [])
+    layout = prepare_output(sweep, tmp_path / "out")
+    run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    shutil.rmtree(layout.run_dir("e5-small-q4-L1-cross-b8-s0") / "model")
+    combo = sweep.run(combo_id)
+    steps = run_steps(sweep.spec, combo, layout, sources=[sweep.run(s) for s in combo.sources])
+    assert [s.name for s in steps] == ["train-cross", "eval-xquad-r@4", "eval-xquad-r"]
+    assert "--snapshot-at" in steps[0].args
+    monkeypatch.delenv("FAKE_XMIR_FAIL")
+    outcomes = run_sweep(sweep, layout, RunnerOptions(cli=FAKE_CLI))
+    assert [o.state for o in outcomes].count("finished") == 1
+    result = json.loads(layout.result_file(combo_id).read_text())
+    assert sorted(result["budgets"], key=int) == ["4", "8"]
 
 
 @pytest.mark.slow

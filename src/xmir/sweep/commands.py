@@ -127,19 +127,24 @@ def combination_steps(
     spec: SweepSpec, run: PlannedRun, layout: SweepLayout, sources: list[PlannedRun]
 ) -> list[Step]:
     """Retrain any source model that is gone (identical config and seed), then evaluate the
-    weight average or score ensemble of the two (see :mod:`xmir.models.combined`)."""
+    weight average or score ensemble of the two (see :mod:`xmir.models.combined`) at every
+    evaluated budget: of the sources' snapshots at the shorter budgets, of their final models
+    last, so a combination stands beside its sources at each budget."""
     steps: list[Step] = []
     folders = []
     for source in sources:
         folder = source_model_dir(layout, run, source.run_id)
         if not model_is_complete(folder):
             steps.append(Step(f"train-{source.strategy}", train_args(spec, source, folder)))
-        folders.append(str(folder))
-    model = f"{run.strategy}:{run.alpha:g}:{folders[0]},{folders[1]}"
-    for eval_set in spec.eval:
-        out = layout.run_dir(run.run_id) / eval_file_name(eval_set.key)
-        args = eval_args(spec, model, eval_set, out, evaluated_once=True)
-        steps.append(Step(f"eval-{eval_set.key}", args))
+        folders.append(folder)
+    for budget in [*spec.budget.eval_at, None]:
+        parts = [f if budget is None else f / SNAPSHOT_DIR / f"step-{budget}" for f in folders]
+        model = f"{run.strategy}:{run.alpha:g}:{parts[0]},{parts[1]}"
+        for eval_set in spec.eval:
+            out = layout.run_dir(run.run_id) / eval_file_name(eval_set.key, budget)
+            args = eval_args(spec, model, eval_set, out, evaluated_once=True)
+            at = "" if budget is None else f"@{budget}"
+            steps.append(Step(f"eval-{eval_set.key}{at}", args))
     return steps
 
 

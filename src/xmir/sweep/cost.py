@@ -56,8 +56,10 @@ def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     encode_per_text = ENCODE_TEXT_FIXED_S + ENCODE_TEXT_LAYER_S * layers * width
     eval_s = sum(EVAL_START_S + eval_texts(e) * encode_per_text for e in spec.eval)
     if run.strategy == "ensemble":  # its members' embeddings come from their own evaluations
-        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval))
-    if not run.trains:  # untrained, or a weight average: one evaluation
+        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval) * len(spec.budget.all_budgets))
+    if run.is_combination:  # a weight average: one evaluation per evaluated budget
+        return RunCost(0.0, eval_s * len(spec.budget.all_budgets))
+    if run.is_baseline:  # the untrained encoder: one evaluation
         return RunCost(0.0, eval_s)
     eval_s *= len(spec.budget.all_budgets)  # every evaluated budget is one more evaluation
     per_pair = TRAIN_PAIR_FIXED_S + TRAIN_PAIR_LAYER_S * layers * width

@@ -74,8 +74,10 @@ def estimate_gpu_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     n = non_embedding_parameters(run.model)
     eval_s = sum(EVAL_START_S + 2 * n * eval_tokens(e) / (ENCODE_TFLOPS * 1e12) for e in spec.eval)
     if run.strategy == "ensemble":  # its members' embeddings come from their own evaluations
-        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval))
-    if not run.trains:  # untrained, or a weight average: one evaluation
+        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval) * len(spec.budget.all_budgets))
+    if run.is_combination:  # a weight average: one evaluation per evaluated budget
+        return RunCost(0.0, eval_s * len(spec.budget.all_budgets))
+    if run.is_baseline:  # the untrained encoder: one evaluation
         return RunCost(0.0, eval_s)
     eval_s *= len(spec.budget.all_budgets)
     steps = spec.budget.steps

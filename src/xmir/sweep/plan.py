@@ -182,6 +182,8 @@ def run_config(spec: SweepSpec, run: PlannedRun) -> dict[str, Any]:
     }
     if run.is_combination:  # the sources' fingerprints are added by the planner
         config.update(alpha=run.alpha, batch_size=run.batch_size, seed=run.seed)
+        if spec.budget.eval_at:  # evaluated at the sources' snapshots too
+            config["eval_at"] = list(spec.budget.eval_at)
     elif not run.is_baseline:
         config.update(
             alpha=run.alpha,

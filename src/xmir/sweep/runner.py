@@ -248,7 +248,7 @@ def _collect(
     evals: dict[str, str] = {}
     budgets: dict[str, dict[str, str]] = {}
     model_record: ModelRecord | None = None
-    shorter = sweep.spec.budget.eval_at if run.trains else []
+    shorter = [] if run.is_baseline else sweep.spec.budget.eval_at  # snapshots, combinations
     for budget in [*shorter, None]:
         for eval_set in sweep.spec.eval:
             name = eval_file_name(eval_set.key, budget)
