@@ -423,3 +423,15 @@ def test_report_cli_prints_the_table(sweep_dir: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "r" / "report.html").exists()
     missing = CliRunner().invoke(app, ["report", str(tmp_path / "nothing")])
     assert missing.exit_code == 2
+
+
+def test_a_primary_test_on_fewer_seeds_than_ran_says_so(tmp_path: Path) -> None:
+    """Seed 4 of hybrid at 1.8M is missing: the pooled test pairs seeds across every size and
+    model, so it runs on the other four and says that five ran."""
+    spec = parse_spec(spec_payload(seeds=FIVE_SEEDS, primary={"quantity": "standing"}))
+    skip = {"e5-small-q4-L1-hybrid0.5-b16-s4"}
+    text, _ = _answer(write_sweep(tmp_path / "sweep", spec, skip=skip), tmp_path)
+    assert (
+        "3 sizes (1.8M to 7.2M), 4 paired seeds: those every compared model ran at every size, "
+        "of up to 5)"
+    ) in text.split("\n", 1)[0]

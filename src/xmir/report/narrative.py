@@ -147,6 +147,8 @@ def primary_sentence(primary: Primary, hybrid: str) -> str:
         else f"1 size ({first})"
     )
     seeds = f"{e.seeds} paired seed{'s' * (e.seeds != 1)}"
+    if primary.most_seeds > e.seeds:  # pairing kept only the seeds every model shares
+        seeds += f": those every compared model ran at every size, of up to {primary.most_seeds}"
     where = f"{DATASET_TITLES.get(dataset, dataset)}, {primary.steps} steps, {sizes}, {seeds}"
     head = (
         "**Primary test (pre-registered in the sweep spec).**"

@@ -66,6 +66,7 @@ class Primary:
     estimate: Estimate | None
     registered: bool  # named in the sweep spec (else the default, reported as exploratory)
     missing: str = ""
+    most_seeds: int = 0  # the most seeds any compared model ran (pairing keeps the shared ones)
 
 
 @dataclass(frozen=True)
@@ -188,4 +189,5 @@ def primary_test(rounds: list[AllRoundCell], results: SweepResults) -> Primary |
             else "the sizes share no seed"
         )
         return Primary(dataset, steps, [], None, registered, missing)
-    return Primary(dataset, steps, [r.cell.params for r in at], estimate, registered)
+    most = max((r.cell.seeds(label) for r in at for label in r.compared), default=0)
+    return Primary(dataset, steps, [r.cell.params for r in at], estimate, registered, "", most)
