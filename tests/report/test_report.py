@@ -240,10 +240,11 @@ def test_known_answer_centering_erases_the_bias_reduction(
     ) in text
 
 
-def _table(markdown: str, title: str) -> list[list[str]]:
+def _table(markdown: str, title: str, *, header: bool = False) -> list[list[str]]:
     section = markdown.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ")]
-    return [[c.strip() for c in row.strip("|").split(" | ")] for row in rows[2:]]
+    cells = [[c.strip() for c in row.strip("|").split(" | ")] for row in rows]
+    return cells[:1] if header else cells[2:]
 
 
 @pytest.mark.parametrize("values", ["default", "behind", "chord"])
@@ -280,6 +281,15 @@ def test_the_answer_is_consistent_with_its_own_tables(values: str, tmp_path: Pat
         if word != "level":
             above_zero = row[2].startswith("+")
             assert (word == "behind") == above_zero, row
+    # Headline: the standing per size as in the standing table, the bold model the winner.
+    standing = {row[1]: row[2] for row in _table(markdown, "Hybrid's all-round standing by")}
+    title = "Headline: worst-case regret per size"
+    headline, [names] = _table(markdown, title), _table(markdown, title, header=True)
+    assert len(headline) == len(standing)
+    for row in headline:
+        assert row[-1] == re.sub(r"\(\d+ seeds, ", "(", standing[row[1]]), row
+        bold = [i for i, cell in enumerate(row) if cell.startswith("**")]
+        assert len(bold) == 1 and row[1] in winners.get(names[bold[0]], []), row
 
 
 def test_report_files(sweep_dir: Path, tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from xmir.report.study_tables import (
     budget_change_table,
     differences_table,
     frontier_table,
+    headline_table,
     md_table,
     standing_table,
     trends_table,
@@ -154,6 +155,15 @@ def _markdown(
         parts += [f"> {note}\n" for note in notes]
     parts += ["## How certain: the interval method", "", method_paragraph(stats), ""]
     parts += ["## Answer (computed from the tables below)", "", *[p + "\n" for p in paragraphs]]
+    parts += _section(
+        f"Headline: worst-case regret per size ({main} steps)",
+        "Each compared model's worst-case regret over the mono, cross and multi settings (the "
+        "largest gap to the best compared model in a setting; 95% interval over paired seeds "
+        "and question clusters, method above; bold: lowest), and hybrid's standing (its worst "
+        "regret minus the best other model's) with its Holm p and verdict, from the tables "
+        "below.",
+        headline_table(stats.all_round, main),
+    )
     parts += [
         f"## Table 1: mAP per model size and strategy ({main} steps)",
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xmir.report.aggregate import strategy_order
 from xmir.report.bias_summary import BiasCell, BiasRow
 from xmir.report.figures import SETTING_TITLES, format_params
 from xmir.report.stats.allround import AllRoundCell
@@ -107,6 +108,35 @@ def standing_table(rounds: list[AllRoundCell]) -> str:
         rows.append([dataset, format_params(params), *cells])
     headers = ["dataset", "size", *(f"{b} steps" for b in budgets)]
     return md_table(headers, rows)
+
+
+def headline_table(rounds: list[AllRoundCell], steps: int | None) -> str:
+    """Per size at ``steps``: every compared model's worst-case regret [95%] (bold: lowest)
+    and hybrid's standing with its Holm p and verdict: the answer at a glance."""
+    at = sorted(
+        (r for r in rounds if r.cell.steps == steps and r.standing is not None),
+        key=lambda r: (r.cell.dataset, r.cell.params),
+    )
+    if not at:
+        return ""
+    labels = sorted({label for r in at for label in r.compared}, key=strategy_order)
+    rows = []
+    for r in at:
+        worst = {row.label: row.worst for row in r.rows}
+        cells = []
+        for label in labels:
+            e = worst.get(label)
+            text = "–" if e is None else f"{e.estimate:.3f} [{e.low:.3f}, {e.high:.3f}]"
+            cells.append(f"**{text}**" if label == r.winner else text)
+        assert r.standing is not None
+        word = regret_verdict(verdict(r.standing, r.adjusted_p))
+        known = r.standing.noise_known
+        note = f"Holm p {p_cell(r.adjusted_p)}; {word}" if known else word
+        standing = f"{ci(r.standing)} ({note})"
+        rows.append([r.cell.dataset, format_params(r.cell.params), str(r.seeds), *cells, standing])
+    names = ["untrained" if label == "none" else label for label in labels]
+    headers = ["dataset", "size", "paired seeds", *names, f"{at[0].hybrid}'s standing"]
+    return md_table(headers, rows, ["---", "---", "---:", *["---:"] * len(labels), "---"])
 
 
 def budget_change_table(changes: list[BudgetChange]) -> str:
