@@ -206,9 +206,9 @@ def standing_trend_sentence(trend: Trend, hybrid: str) -> str:
     low_size, high_size = size(trend.points[0][0]), size(trend.points[-1][0])
     return (
         f"Across the {trend.sizes} sizes ({low_size} to {high_size}), {hybrid}'s all-round "
-        f"standing {how} with size ({regret_verdict(trend.verdict)}; {trend.slope.estimate:+.4f} per doubling of "
-        f"non-embedding parameters, 95% interval {trend.slope.low:+.4f} to "
-        f"{trend.slope.high:+.4f}, Holm p = {p_text(trend.adjusted_p)} in the family "
+        f"standing {how} with size ({regret_verdict(trend.verdict)}; "
+        f"{trend.slope.estimate:+.4f} per doubling of non-embedding parameters, 95% interval "
+        f"{trend.slope.low:+.4f} to {trend.slope.high:+.4f}, Holm p = {p_text(trend.adjusted_p)} in the family "
         f"{TREND_FAMILY})."
     )
 
@@ -285,7 +285,10 @@ def budget_sentence(changes: list[BudgetChange], hybrid: str) -> str:
         word = verdict(b.change, b.adjusted_p)
         change = f"paired change {signed_interval(b.change)}"
         if b.change.noise_known:
-            how = f"it {movement(word, lower_is_better=True)} ({regret_verdict(word)}; {change}, Holm p = {p_text(b.adjusted_p)})"
+            how = (
+                f"it {movement(word, lower_is_better=True)} ({regret_verdict(word)}; {change}, "
+                f"Holm p = {p_text(b.adjusted_p)})"
+            )
         else:
             how = f"the change is {WORDS[ONE_SEED]} ({change})"
         parts.append(
