@@ -154,16 +154,7 @@ def _markdown(
     if notes:
         parts += [f"> {note}\n" for note in notes]
     parts += ["## How certain: the interval method", "", method_paragraph(stats), ""]
-    parts += ["## Answer (computed from the tables below)", "", *[p + "\n" for p in paragraphs]]
-    parts += _section(
-        f"Headline: worst-case regret per size ({main} steps)",
-        "Each compared model's worst-case regret over the mono, cross and multi settings (the "
-        "largest gap to the best compared model in a setting; 95% interval over paired seeds "
-        "and question clusters, method above; bold: lowest), and hybrid's standing (its worst "
-        "regret minus the best other model's) with its Holm p and verdict, from the tables "
-        "below.",
-        headline_table(stats.all_round, main),
-    )
+    parts += _answer_sections(paragraphs, stats, main)
     parts += [
         f"## Table 1: mAP per model size and strategy ({main} steps)",
         "",
@@ -214,6 +205,20 @@ def _markdown(
         parts += [f"- `{run_id}`: not finished" for run_id in results.unfinished]
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _answer_sections(paragraphs: list[str], stats: StudyStats, main: int | None) -> list[str]:
+    """The answer's paragraphs, then its headline table (the answer at a glance)."""
+    parts = ["## Answer (computed from the tables below)", "", *[p + "\n" for p in paragraphs]]
+    return parts + _section(
+        f"Headline: worst-case regret per size ({main} steps)",
+        "Each compared model's worst-case regret over the mono, cross and multi settings (the "
+        "largest gap to the best compared model in a setting; 95% interval over paired seeds "
+        "and question clusters, method above; bold: lowest), and hybrid's standing (its worst "
+        "regret minus the best other model's) with its Holm p and verdict, from the tables "
+        "below.",
+        headline_table(stats.all_round, main),
+    )
 
 
 def _statistics_sections(stats: StudyStats) -> list[str]:
