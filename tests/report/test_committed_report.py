@@ -36,18 +36,19 @@ def test_the_report_rebuilds_from_the_committed_results(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", STUDIES)
-def test_the_report_does_not_depend_on_the_hash_seed(
-    name: str, tmp_path: Path, data_dir: Path
-) -> None:
+def test_the_report_does_not_depend_on_the_hash_seed(tmp_path: Path, data_dir: Path) -> None:
     """The order of a set of strings changes with PYTHONHASHSEED, so every order a report
-    prints must be a sorted one: processes with other seeds write the committed report."""
+    prints must be a sorted one: processes with other seeds write the committed report. The
+    latest study has every kind of section (tuning, baselines, budgets), and the rebuild test
+    above already runs under this process's random seed; 2 and 3 are seeds under which an
+    unsorted set of baselines once came out in another order."""
+    name = STUDIES[-1]
     study = ROOT / "docs" / "results" / name
     if not list(study.glob("*/runs/*/result.json")):
         pytest.skip("no finished run committed yet")
     source = committed_copy(study, tmp_path / name)
     committed = (study / "report" / "report.md").read_text(encoding="utf-8")
-    for seed in ("1", "2", "3"):
+    for seed in ("2", "3"):
         out = tmp_path / f"report-{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed, DATA_DIR_ENV: str(data_dir)}
         command = [sys.executable, "-m", "xmir", "report", str(source), "--out", str(out)]
