@@ -17,6 +17,7 @@ from xmir.sweep.workload import (
     REFERENCE_HIDDEN,
     RunCost,
     eval_texts,
+    evaluation_seconds,
     miracl_passages,
     miracl_topics,
     model_shape,
@@ -55,16 +56,12 @@ def estimate_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     width = (hidden / REFERENCE_HIDDEN) ** 2
     encode_per_text = ENCODE_TEXT_FIXED_S + ENCODE_TEXT_LAYER_S * layers * width
     eval_s = sum(EVAL_START_S + eval_texts(e) * encode_per_text for e in spec.eval)
-    if run.strategy == "ensemble":  # its members' embeddings come from their own evaluations
-        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval) * len(spec.budget.all_budgets))
-    if run.is_combination:  # a weight average: one evaluation per evaluated budget
-        return RunCost(0.0, eval_s * len(spec.budget.all_budgets))
-    if run.is_baseline:  # the untrained encoder: one evaluation
-        return RunCost(0.0, eval_s)
-    eval_s *= len(spec.budget.all_budgets)  # every evaluated budget is one more evaluation
+    evaluation = evaluation_seconds(spec, run, eval_s, EVAL_START_S)
+    if not run.trains:
+        return RunCost(0.0, evaluation)
     per_pair = TRAIN_PAIR_FIXED_S + TRAIN_PAIR_LAYER_S * layers * width
     pairs = spec.budget.steps * (run.batch_size or 0)
-    return RunCost(TRAIN_START_S + pairs * per_pair, eval_s)
+    return RunCost(TRAIN_START_S + pairs * per_pair, evaluation)
 
 
 CPU_REFERENCE = "reference: a 2-core CPU; steps x batch x per-size cost per pair, plus encoding"

@@ -17,7 +17,14 @@ from xmir.errors import XmirError
 from xmir.models.spec import parse_model_spec
 from xmir.sweep.plan import PlannedRun
 from xmir.sweep.spec import MiraclEvalSet, SweepSpec
-from xmir.sweep.workload import RunCost, eval_texts, miracl_passages, miracl_topics, model_shape
+from xmir.sweep.workload import (
+    RunCost,
+    eval_texts,
+    evaluation_seconds,
+    miracl_passages,
+    miracl_topics,
+    model_shape,
+)
 
 TRAIN_TFLOPS = 150.0  # sustained, bf16 mixed precision (about a fifth of dense bf16 peak)
 ENCODE_TFLOPS = 30.0  # sustained, fp32: `xmir eval` encodes with the weights as stored
@@ -73,17 +80,13 @@ def estimate_gpu_run(spec: SweepSpec, run: PlannedRun) -> RunCost:
     """Estimated seconds of ``run`` on one GPU at the stated rates."""
     n = non_embedding_parameters(run.model)
     eval_s = sum(EVAL_START_S + 2 * n * eval_tokens(e) / (ENCODE_TFLOPS * 1e12) for e in spec.eval)
-    if run.strategy == "ensemble":  # its members' embeddings come from their own evaluations
-        return RunCost(0.0, 2 * EVAL_START_S * len(spec.eval) * len(spec.budget.all_budgets))
-    if run.is_combination:  # a weight average: one evaluation per evaluated budget
-        return RunCost(0.0, eval_s * len(spec.budget.all_budgets))
-    if run.is_baseline:  # the untrained encoder: one evaluation
-        return RunCost(0.0, eval_s)
-    eval_s *= len(spec.budget.all_budgets)
+    evaluation = evaluation_seconds(spec, run, eval_s, EVAL_START_S)
+    if not run.trains:
+        return RunCost(0.0, evaluation)
     steps = spec.budget.steps
     tokens = steps * (run.batch_size or 0) * TRAIN_TOKENS_PER_PAIR
     train_s = train_start_s(spec) + steps * STEP_OVERHEAD_S + 6 * n * tokens / (TRAIN_TFLOPS * 1e12)
-    return RunCost(train_s, eval_s)
+    return RunCost(train_s, evaluation)
 
 
 def gpu_assumptions() -> str:

@@ -15,7 +15,8 @@ from xmir.data.datasets import CorpusSize, PooledSize, get_dataset
 from xmir.data.miracl import MIRACL_NAME
 from xmir.errors import XmirError
 from xmir.models.spec import parse_model_spec
-from xmir.sweep.spec import EvalSet, MiraclEvalSet
+from xmir.sweep.plan import PlannedRun
+from xmir.sweep.spec import EvalSet, MiraclEvalSet, SweepSpec
 
 # The shape assumed for a model the registry does not know and that has no config.json.
 DEFAULT_LAYERS = 12
@@ -37,6 +38,19 @@ class RunCost:
     @property
     def total_s(self) -> float:
         return self.train_s + self.eval_s
+
+
+def evaluation_seconds(spec: SweepSpec, run: PlannedRun, eval_s: float, start_s: float) -> float:
+    """Seconds of evaluation of ``run``, given one evaluation on every eval set (``eval_s``)
+    and one process start (``start_s``): the untrained encoder is evaluated once, any other
+    run once per evaluated budget (a combination at its sources' snapshots too); a score
+    ensemble only loads its two members, whose embeddings come from their own evaluations."""
+    if run.is_baseline:
+        return eval_s
+    budgets = len(spec.budget.all_budgets)
+    if run.strategy == "ensemble":
+        return 2 * start_s * len(spec.eval) * budgets
+    return eval_s * budgets
 
 
 def model_shape(spec: str) -> tuple[int, int]:
