@@ -445,3 +445,15 @@ def test_a_primary_test_on_fewer_seeds_than_ran_says_so(tmp_path: Path) -> None:
         "3 sizes (1.8M to 7.2M), 4 paired seeds: those every compared model ran at every size, "
         "of up to 5)"
     ) in text.split("\n", 1)[0]
+
+
+def test_a_model_best_in_every_setting_gets_no_zero_width_interval(tmp_path: Path) -> None:
+    """setting_map: at 7.2M hybrid leads in every setting, so its regret is 0 and the
+    linearised interval would be [0, 0]; the tables say so in words instead."""
+    _, markdown = _answer(_five(tmp_path), tmp_path)
+    rows = _table(markdown, "All-round standing (the claim")
+    hybrid = next(r for r in rows if r[2] == "7.2M" and r[3].strip("*") == "hybrid0.5")
+    assert hybrid[-4] == hybrid[-3] == "0 (best in every setting)"
+    assert "0.000 [0.000, 0.000]" not in markdown
+    headline = _table(markdown, "Headline: worst-case regret per size")
+    assert "**0 (best in every setting)**" in next(r for r in headline if r[1] == "7.2M")

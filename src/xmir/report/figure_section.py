@@ -56,7 +56,8 @@ _CAPTIONS = {
     "encoder.",
     "all_round": "Worst-case regret over the three settings against size at the main budget "
     "(95% intervals over paired seeds and question clusters, as in the method paragraph); "
-    "circled: Pareto-optimal.",
+    "circled: Pareto-optimal; a model best in every setting sits at 0 without a bar (how sure "
+    "that is, is the standing's test).",
     "standing": "Hybrid's all-round standing (its worst-case regret minus the best other "
     "model's; below 0 it is the best all-rounder) over size per budget, and over budget per "
     "size, with 95% intervals; filled markers and solid bars: two or more paired seeds; open "

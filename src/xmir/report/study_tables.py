@@ -35,6 +35,18 @@ def share_cell(e: Estimate) -> str:
     return "–" if e.seed_share != e.seed_share else f"{100 * e.seed_share:.0f}%"
 
 
+BEST_EVERYWHERE = "0 (best in every setting)"
+
+
+def regret_cell(e: Estimate) -> str:
+    """A regret with its 95% interval. A model best in every setting has regret 0, where the
+    linearised interval degenerates to [0, 0]: that is said in words, not shown as certainty
+    (how sure it is, is the standing's test)."""
+    if e.estimate == 0.0 and e.low == e.high:
+        return BEST_EVERYWHERE
+    return f"{e.estimate:.3f} [{e.low:.3f}, {e.high:.3f}]"
+
+
 def all_round_table(rounds: list[AllRoundCell]) -> str:
     if not rounds:
         return ""
@@ -51,8 +63,8 @@ def all_round_table(rounds: list[AllRoundCell]) -> str:
                     str(r.seeds),
                     *(f"{row.means[s]:.3f}" for s in SETTINGS),
                     *(f"{row.regrets[s]:.3f}" for s in SETTINGS),
-                    f"{row.worst.estimate:.3f} [{row.worst.low:.3f}, {row.worst.high:.3f}]",
-                    f"{row.mean_regret.estimate:.3f} [{row.mean_regret.low:.3f}, {row.mean_regret.high:.3f}]",
+                    regret_cell(row.worst),
+                    regret_cell(row.mean_regret),
                     f"{100 * row.relative_worst:.1f}%",
                     "yes" if row.pareto else "no",
                 ]
@@ -126,7 +138,7 @@ def headline_table(rounds: list[AllRoundCell], steps: int | None) -> str:
         cells = []
         for label in labels:
             e = worst.get(label)
-            text = "–" if e is None else f"{e.estimate:.3f} [{e.low:.3f}, {e.high:.3f}]"
+            text = "–" if e is None else regret_cell(e)
             cells.append(f"**{text}**" if label == r.winner else text)
         assert r.standing is not None
         word = regret_verdict(verdict(r.standing, r.adjusted_p))
