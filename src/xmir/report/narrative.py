@@ -72,8 +72,7 @@ def p_text(p: float) -> str:
 
 
 def standing_word(r: AllRoundCell) -> str:
-    assert r.standing is not None
-    return STANDING_WORDS[regret_verdict(verdict(r.standing, r.adjusted_p))]
+    return STANDING_WORDS[r.standing_verdict]
 
 
 def answer(stats: StudyStats, bias: list[BiasComparison], main_budget: int | None) -> list[str]:

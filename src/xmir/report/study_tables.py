@@ -89,6 +89,16 @@ def all_round_table(rounds: list[AllRoundCell]) -> str:
     return md_table(headers, rows, ["---"] * 4 + ["---:"] * 10 + ["---"])
 
 
+def standing_cell(r: AllRoundCell, *, with_seeds: bool) -> str:
+    """Hybrid's standing [95%] with (its paired seeds,) Holm p and verdict."""
+    assert r.standing is not None
+    word = r.standing_verdict
+    if not r.standing.noise_known:
+        return f"{ci(r.standing)} ({word})"
+    seeds = f"{r.seeds} seeds, " if with_seeds else ""
+    return f"{ci(r.standing)} ({seeds}Holm p {p_cell(r.adjusted_p)}; {word})"
+
+
 def standing_table(rounds: list[AllRoundCell]) -> str:
     """Hybrid's standing per size (rows) and budget (columns) with its test and verdict."""
     with_standing = [r for r in rounds if r.standing is not None]
@@ -111,12 +121,7 @@ def standing_table(rounds: list[AllRoundCell]) -> str:
             if match is None or match.standing is None:
                 cells.append("–")
                 continue
-            word = regret_verdict(verdict(match.standing, match.adjusted_p))
-            if match.standing.noise_known:
-                note = f"{match.seeds} seeds, Holm p {p_cell(match.adjusted_p)}; {word}"
-            else:
-                note = word
-            cells.append(f"{ci(match.standing)} ({note})")
+            cells.append(standing_cell(match, with_seeds=True))
         rows.append([dataset, format_params(params), *cells])
     headers = ["dataset", "size", *(f"{b} steps" for b in budgets)]
     return md_table(headers, rows)
@@ -140,11 +145,7 @@ def headline_table(rounds: list[AllRoundCell], steps: int | None) -> str:
             e = worst.get(label)
             text = "–" if e is None else regret_cell(e)
             cells.append(f"**{text}**" if label == r.winner else text)
-        assert r.standing is not None
-        word = regret_verdict(verdict(r.standing, r.adjusted_p))
-        known = r.standing.noise_known
-        note = f"Holm p {p_cell(r.adjusted_p)}; {word}" if known else word
-        standing = f"{ci(r.standing)} ({note})"
+        standing = standing_cell(r, with_seeds=False)
         rows.append([r.cell.dataset, format_params(r.cell.params), str(r.seeds), *cells, standing])
     names = ["untrained" if label == "none" else label for label in labels]
     headers = ["dataset", "size", "paired seeds", *names, f"{at[0].hybrid}'s standing"]

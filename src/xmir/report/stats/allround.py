@@ -18,6 +18,7 @@ from xmir.report.aggregate import SETTINGS, strategy_order
 from xmir.report.results import SweepResults
 from xmir.report.stats.cells import UNTRAINED, Cellwise, Statistic, Term, statistic
 from xmir.report.stats.intervals import Estimate
+from xmir.report.verdicts import regret_verdict, verdict
 
 SINGLES = ("mono", "cross")
 BASELINES = ("wavg", "ensemble")
@@ -73,6 +74,13 @@ class AllRoundCell:
     def winner(self) -> str:
         """The lowest worst-case regret by point estimate (its certainty: the standing)."""
         return min(self.rows, key=lambda r: (r.worst.estimate, strategy_order(r.label))).label
+
+    @property
+    def standing_verdict(self) -> str:
+        """The verdict for hybrid on its standing (above 0 it is the worse all-rounder:
+        ``behind``)."""
+        assert self.standing is not None
+        return regret_verdict(verdict(self.standing, self.adjusted_p))
 
     @property
     def seeds(self) -> int:
