@@ -123,7 +123,9 @@ def answer(stats: StudyStats, bias: list[BiasComparison], main_budget: int | Non
         "Verdict words: *ahead*/*behind* = with two or more paired seeds, the test over seeds "
         "and question clusters rejects no difference at 0.05 after Holm's correction within its "
         "family; *level* = it does not reject; *1 seed: training noise unknown* = one seed, so "
-        "no verdict is made (the interval then covers question sampling only)."
+        "no verdict is made (the interval then covers question sampling only). Intervals are "
+        "per comparison, not adjusted, so an interval that excludes 0 can stand beside *level* "
+        "when Holm's correction keeps its p-value above 0.05."
     )
     return paragraphs
 
